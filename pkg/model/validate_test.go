@@ -564,7 +564,7 @@ func TestValidateConfigFiles(t *testing.T) {
 			want:  []string{`demo.yaml:42: spec.configFiles[0].default: default is not well-formed XML: XML syntax error on line 1: element <port> closed by </config>`},
 		},
 		{
-			name:  "valid YAML, JSON and XML defaults",
+			name: "valid YAML, JSON and XML defaults",
 			edits: []edit{
 				{"configFiles: [broker-conf]", "configFiles: [broker-conf, a-yaml, a-json, a-xml]"},
 				{"        port=8080\n", "        port=8080\n" +
