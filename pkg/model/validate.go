@@ -29,6 +29,9 @@ func Validate(app *Application) Problems {
 	checkEnum(&ps, "spec.rollout.install", "rollout", app.Spec.Rollout.Install, Parallel, Ordered)
 	checkEnum(&ps, "spec.rollout.upgrade", "rollout", app.Spec.Rollout.Upgrade, Parallel, Ordered)
 	checkNoTemplates(&ps, reflect.ValueOf(app).Elem(), "")
+	if strings.ContainsAny(app.Spec.DisplayName, "\n\r") {
+		ps.add("spec.displayName", "must be one line: it names the application in comments and docs")
+	}
 	ps.Sort()
 	return ps
 }
@@ -100,6 +103,10 @@ func validateOperator(ps *Problems, op *Operator) {
 	}
 
 	checkEnum(ps, p+".license", "license", op.License, LicenseApache2, LicenseNone)
+	// The owner goes into a /* */ license header of every Go file.
+	if strings.ContainsAny(op.Owner, "\n\r") || strings.Contains(op.Owner, "*/") {
+		ps.add(p+".owner", "must be one line without \"*/\": it goes into the license header of every source file")
+	}
 }
 
 func validateDeploymentOrder(ps *Problems, spec *Spec) {

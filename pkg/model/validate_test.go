@@ -246,6 +246,16 @@ func TestValidateOperator(t *testing.T) {
 			name:  "license none",
 			edits: []edit{{"    kind: Demo", "    kind: Demo\n    license: none"}},
 		},
+		{
+			name:  "owner that would end the license comment",
+			edits: []edit{{"    kind: Demo", "    kind: Demo\n    owner: \"Acme */ func\""}},
+			want:  []string{`demo.yaml:11: spec.operator.owner: must be one line without "*/": it goes into the license header of every source file`},
+		},
+		{
+			name:  "display name on two lines",
+			edits: []edit{{"spec:\n", "spec:\n  displayName: \"Demo\\nSystem\"\n"}},
+			want:  []string{"demo.yaml:6: spec.displayName: must be one line: it names the application in comments and docs"},
+		},
 	})
 }
 

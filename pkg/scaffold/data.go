@@ -26,7 +26,7 @@ type Data struct {
 	Kind, KindLower, KindPlural string
 	// ConfigField is the app config group list ("pinotConfig"), ConfigType its item type.
 	ConfigField, ConfigType string
-	ProjectName string
+	ProjectName             string
 	// Header is the license header of Go files ("" for license none), Boilerplate the same for hack/.
 	Header string
 
@@ -76,23 +76,23 @@ type FileData struct {
 func newData(app *model.Application, description, version string) (*Data, error) {
 	op := app.Spec.Operator
 	d := &Data{
-		App:              app,
-		Description:      description,
-		GeneratorVersion: version,
+		App:                    app,
+		Description:            description,
+		GeneratorVersion:       version,
 		ControllerToolsVersion: ControllerToolsVersion,
-		Name:             app.Metadata.Name,
-		DisplayName:      app.Spec.DisplayName,
-		Repo:             op.Repo,
-		Domain:           op.Domain,
-		Group:            op.Group,
-		Version:          op.Version,
-		APIGroup:         op.Domain,
-		Kind:             op.Kind,
-		KindLower:        strings.ToLower(op.Kind),
-		KindPlural:       plural(strings.ToLower(op.Kind)),
-		ConfigField:      model.LowerCamel(app.Metadata.Name) + "Config",
-		ConfigType:       op.Kind + "Config",
-		ProjectName:      app.Metadata.Name + "-operator",
+		Name:                   app.Metadata.Name,
+		DisplayName:            app.Spec.DisplayName,
+		Repo:                   op.Repo,
+		Domain:                 op.Domain,
+		Group:                  op.Group,
+		Version:                op.Version,
+		APIGroup:               op.Domain,
+		Kind:                   op.Kind,
+		KindLower:              strings.ToLower(op.Kind),
+		KindPlural:             plural(strings.ToLower(op.Kind)),
+		ConfigField:            model.LowerCamel(app.Metadata.Name) + "Config",
+		ConfigType:             op.Kind + "Config",
+		ProjectName:            app.Metadata.Name + "-operator",
 	}
 	if d.DisplayName == "" {
 		d.DisplayName = op.Kind

@@ -22,6 +22,8 @@ func funcs() template.FuncMap {
 		delete(f, name)
 	}
 	f["goString"] = strconv.Quote
+	// oneLine keeps free text from breaking out of a // comment or a table row.
+	f["oneLine"] = func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	f["yamlString"] = func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	f["toYaml"] = func(v any) (string, error) {
 		b, err := yaml.Marshal(v)

@@ -109,10 +109,11 @@ func Render(app *model.Application, opts Options) (Tree, error) {
 		out := outputPath(name, data)
 		tree[out] = bytes.Clone(buf.Bytes())
 	}
-	if err := addRuntime(tree, data); err != nil {
+	if err := formatTree(tree); err != nil {
 		return nil, err
 	}
-	if err := formatTree(tree); err != nil {
+	// The runtime is gofmt-clean Go from this repository (make vet checks it): no need to format it again.
+	if err := addRuntime(tree, data); err != nil {
 		return nil, err
 	}
 	return tree, nil
@@ -140,6 +141,9 @@ func addRuntime(tree Tree, d *Data) error {
 		return err
 	}
 	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), "_test.go") {
+			continue // its tests run here; generated projects test it through their controllers
+		}
 		src, err := fs.ReadFile(runtime.Files, path.Join("dsoi", e.Name()))
 		if err != nil {
 			return err

@@ -73,7 +73,9 @@ type File struct {
 func ObjectName(instance, nodeSet string) string { return instance + "-" + nodeSet }
 
 // HeadlessName is the name of a StatefulSet node set's headless Service.
-func HeadlessName(instance, nodeSet string) string { return ObjectName(instance, nodeSet) + "-headless" }
+func HeadlessName(instance, nodeSet string) string {
+	return ObjectName(instance, nodeSet) + "-headless"
+}
 
 // Objects are the objects of one node set, in the order they are applied.
 type Objects struct {
