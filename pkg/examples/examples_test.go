@@ -103,7 +103,7 @@ func TestParseable(t *testing.T) {
 		t.Fatalf("want one node type and no config files: %+v", app.Spec)
 	}
 	server := app.Spec.NodeTypes[0]
-	if server.Name != "server" || server.Ports[0].Port != 8000 || len(server.Storage) != 2 {
+	if server.Name != "server" || server.Workload != model.Deployment || server.Ports[0].Port != 8000 || len(server.Storage) != 2 {
 		t.Errorf("server = %+v", server)
 	}
 	var envs []string

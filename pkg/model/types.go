@@ -132,7 +132,8 @@ type Probes struct {
 	Startup *corev1.Probe `json:"startup,omitempty"`
 }
 
-// Volume is persistent storage of a node type (a PVC per pod for StatefulSets).
+// Volume is persistent storage of a node type: a claim per pod for a StatefulSet, one claim
+// shared by all pods for a Deployment (use one replica or a ReadWriteMany storage class).
 type Volume struct {
 	// Name is a DNS-1123 label, unique within the node type.
 	Name string `json:"name"`

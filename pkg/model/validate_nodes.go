@@ -145,9 +145,6 @@ func checkProbePort(ps *Problems, p string, port intstr.IntOrString, portNames m
 // validateStorage checks the volumes and returns their mount paths (mount path -> name).
 func validateStorage(ps *Problems, nt *NodeType, p string) map[string]string {
 	mounts := map[string]string{}
-	if len(nt.Storage) > 0 && nt.Workload == Deployment {
-		ps.add(p+".storage", "storage needs workload StatefulSet: the pods of a Deployment cannot each have their own volume")
-	}
 	names := newUniqueNames("storage")
 	for k, vol := range nt.Storage {
 		vp := fmt.Sprintf("%s.storage[%d]", p, k)

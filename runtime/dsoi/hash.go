@@ -17,10 +17,19 @@ func ConfigHash(c *Cluster, ns *NodeSet) (string, error) {
 	}
 	files := append([]File(nil), ns.Files...)
 	sort.Slice(files, func(i, j int) bool {
-		if files[i].ConfigMap != files[j].ConfigMap {
-			return files[i].ConfigMap < files[j].ConfigMap
+		a, b := files[i], files[j]
+		if a.ConfigMap != b.ConfigMap {
+			return a.ConfigMap < b.ConfigMap
 		}
-		return files[i].Key < files[j].Key
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		// One key may be mounted at several places: order those too, so the hash does
+		// not depend on the order of the files.
+		if a.MountPath != b.MountPath {
+			return a.MountPath < b.MountPath
+		}
+		return a.FileName < b.FileName
 	})
 	if len(files) == 0 {
 		return "", nil

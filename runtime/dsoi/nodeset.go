@@ -58,7 +58,8 @@ type NodeSet struct {
 	Files   []File
 }
 
-// Storage is a persistent volume of a StatefulSet node set (a volumeClaimTemplate).
+// Storage is a persistent volume of a node set: a volumeClaimTemplate of a StatefulSet, or
+// one claim shared by the pods of a Deployment.
 type Storage struct {
 	Name, MountPath string
 	Spec            corev1.PersistentVolumeClaimSpec
@@ -77,9 +78,17 @@ func HeadlessName(instance, nodeSet string) string {
 	return ObjectName(instance, nodeSet) + "-headless"
 }
 
+// ClaimName is the name of the claim a Deployment node set's pods share for one storage entry.
+func ClaimName(instance, nodeSet, storage string) string {
+	return ObjectName(instance, nodeSet) + "-" + storage
+}
+
 // Objects are the objects of one node set, in the order they are applied.
 type Objects struct {
 	Services []*corev1.Service
+	// Claims are the shared claims of a Deployment node set (StatefulSets get one per pod from
+	// their volumeClaimTemplates instead).
+	Claims []*corev1.PersistentVolumeClaim
 	// Exactly one of StatefulSet and Deployment is set.
 	StatefulSet *appsv1.StatefulSet
 	Deployment  *appsv1.Deployment
@@ -146,8 +155,16 @@ func Build(c *Cluster, ns *NodeSet, configHash string) (*Objects, error) {
 		}
 		objs.StatefulSet = sts
 	case KindDeployment:
-		if len(ns.Storage) > 0 {
-			return nil, fmt.Errorf("node set %q: storage needs kind StatefulSet, not Deployment", ns.Name)
+		// A Deployment's pods share one claim per storage entry.
+		for _, s := range ns.Storage {
+			claim := &corev1.PersistentVolumeClaim{
+				ObjectMeta: metav1.ObjectMeta{Name: ClaimName(c.Instance, ns.Name, s.Name), Namespace: c.Namespace, Labels: labels},
+				Spec:       s.Spec,
+			}
+			objs.Claims = append(objs.Claims, claim)
+			template.Spec.Volumes = append(template.Spec.Volumes, corev1.Volume{Name: s.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim.Name},
+			}})
 		}
 		objs.Deployment = &appsv1.Deployment{
 			ObjectMeta: meta,

@@ -22,12 +22,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -66,8 +68,12 @@ type Applier struct {
 // Apply makes the live object match desired and says what it did. After a create or an
 // update desired holds the API server's answer; when nothing changed it holds the live object.
 func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, error) {
-	if err := controllerutil.SetControllerReference(a.Owner, desired, a.Scheme); err != nil {
-		return "", err
+	_, isClaim := desired.(*corev1.PersistentVolumeClaim)
+	// Claims get no owner: their data must outlive the CR, as StatefulSet claims do.
+	if !isClaim {
+		if err := controllerutil.SetControllerReference(a.Owner, desired, a.Scheme); err != nil {
+			return "", err
+		}
 	}
 	hash, err := specHash(desired)
 	if err != nil {
@@ -97,6 +103,15 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, err
 	}
 	if existing.GetDeletionTimestamp() != nil {
 		return Waiting, nil
+	}
+	if ref := metav1.GetControllerOf(existing); ref != nil && ref.UID != a.Owner.GetUID() {
+		return "", fmt.Errorf("%s already belongs to %s %s: two resources want the same object name; rename one of their node sets",
+			describe(desired), ref.Kind, ref.Name)
+	}
+	if claim, ok := desired.(*corev1.PersistentVolumeClaim); ok {
+		if err := claimChangeAllowed(claim, existing.(*corev1.PersistentVolumeClaim)); err != nil {
+			return "", err
+		}
 	}
 	if immutableChanged(desired, existing) {
 		if err := a.Client.Delete(ctx, existing, client.PropagationPolicy("Orphan"), client.Preconditions{UID: ptrUID(existing)}); err != nil && !apierrors.IsNotFound(err) {
@@ -163,6 +178,8 @@ func specHash(obj client.Object) (string, error) {
 		content = o.Spec
 	case *policyv1.PodDisruptionBudget:
 		content = o.Spec
+	case *corev1.PersistentVolumeClaim:
+		content = o.Spec
 	default:
 		return "", fmt.Errorf("dsoi: cannot apply %T", obj)
 	}
@@ -201,8 +218,25 @@ func upToDate(desired, existing client.Object) bool {
 			equality.Semantic.DeepDerivative(d.Spec.Strategy, e.Spec.Strategy)
 	case *policyv1.PodDisruptionBudget:
 		return equality.Semantic.DeepDerivative(d.Spec, existing.(*policyv1.PodDisruptionBudget).Spec)
+	case *corev1.PersistentVolumeClaim:
+		return equality.Semantic.DeepEqual(d.Spec.Resources.Requests, existing.(*corev1.PersistentVolumeClaim).Spec.Resources.Requests)
 	}
 	return false
+}
+
+// claimChangeAllowed refuses changes to an existing claim other than its size: the API
+// server would refuse them, and recreating a claim would lose its data.
+func claimChangeAllowed(desired, existing *corev1.PersistentVolumeClaim) error {
+	d, e := desired.Spec.DeepCopy(), existing.Spec.DeepCopy()
+	d.Resources, e.Resources = corev1.VolumeResourceRequirements{}, corev1.VolumeResourceRequirements{}
+	if !equality.Semantic.DeepDerivative(*d, *e) {
+		return fmt.Errorf("%s: only the size of an existing claim can change; to change anything else, delete the claim (losing its data) and it is created again", describe(desired))
+	}
+	resized := !equality.Semantic.DeepEqual(desired.Spec.Resources.Requests, existing.Spec.Resources.Requests)
+	if resized && existing.Status.Phase != corev1.ClaimBound {
+		return fmt.Errorf("%s is %s, not Bound: its size can change only once it is bound to a volume", describe(desired), existing.Status.Phase)
+	}
+	return nil
 }
 
 func metav1OwnedBy(existing, desired client.Object) bool {
@@ -231,7 +265,9 @@ func immutableChanged(desired, existing client.Object) bool {
 		}
 		for i := range d.Spec.VolumeClaimTemplates {
 			dv, ev := d.Spec.VolumeClaimTemplates[i], e.Spec.VolumeClaimTemplates[i]
-			if dv.Name != ev.Name || !equality.Semantic.DeepDerivative(dv.Spec, ev.Spec) {
+			// The labels count too: they hold the node type, and the API server refuses
+			// any change to a volumeClaimTemplate.
+			if dv.Name != ev.Name || !maps.Equal(dv.Labels, ev.Labels) || !equality.Semantic.DeepDerivative(dv.Spec, ev.Spec) {
 				return true
 			}
 		}
@@ -246,6 +282,13 @@ func immutableChanged(desired, existing client.Object) bool {
 
 // keepServerFields copies into desired the fields the API server assigned to the live object.
 func keepServerFields(desired, existing client.Object) {
+	if d, ok := desired.(*corev1.PersistentVolumeClaim); ok {
+		// Only the size may change; the rest stays as the API server has it (volumeName, class ...).
+		requests := d.Spec.Resources.Requests
+		d.Spec = *existing.(*corev1.PersistentVolumeClaim).Spec.DeepCopy()
+		d.Spec.Resources.Requests = requests
+		return
+	}
 	d, ok := desired.(*corev1.Service)
 	if !ok {
 		return
@@ -280,5 +323,7 @@ func copyInto(dst, src client.Object) {
 		*d = *src.(*appsv1.Deployment)
 	case *policyv1.PodDisruptionBudget:
 		*d = *src.(*policyv1.PodDisruptionBudget)
+	case *corev1.PersistentVolumeClaim:
+		*d = *src.(*corev1.PersistentVolumeClaim)
 	}
 }

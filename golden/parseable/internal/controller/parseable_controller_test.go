@@ -195,6 +195,16 @@ func TestSampleInstallsEveryNodeSet(t *testing.T) {
 				t.Errorf("node %s: headless service %q clusterIP %q", node.Name, headless.Name, headless.Spec.ClusterIP)
 			}
 		}
+		if node.Kind == dsoi.KindDeployment {
+			// A Deployment's pods share one claim per storage entry; it has no owner, so data outlives the CR.
+			for _, s := range kc.StorageConfig {
+				claim := &corev1.PersistentVolumeClaim{}
+				get(t, cr, dsoi.ClaimName(cr.Name, node.Name, s.Name), claim)
+				if len(claim.OwnerReferences) != 0 {
+					t.Errorf("node %s: claim %s has owners %v", node.Name, claim.Name, claim.OwnerReferences)
+				}
+			}
+		}
 		get(t, cr, dsoi.ObjectName(cr.Name, node.Name), &policyv1.PodDisruptionBudget{})
 	}
 

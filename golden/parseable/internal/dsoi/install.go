@@ -82,6 +82,11 @@ func (a *Applier) Install(ctx context.Context, c *Cluster, deletePVCs bool) (*Re
 				return report, err
 			}
 		}
+		for _, claim := range objs.Claims {
+			if err := apply(claim); err != nil {
+				return report, err
+			}
+		}
 		nr := NodeSetReport{Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType}
 		switch {
 		case objs.StatefulSet != nil:

@@ -28,7 +28,6 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, n.nodeType in self.deploymentOrder)",message="every node's nodeType must be listed in deploymentOrder"
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, self.k8sConfig.exists(k, k.name == n.k8sConfig))",message="every node's k8sConfig must name an entry of spec.k8sConfig"
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, !has(n.pinotConfig) || (has(self.pinotConfig) && self.pinotConfig.exists(c, c.name == n.pinotConfig)))",message="every node's pinotConfig must name an entry of spec.pinotConfig"
-// +kubebuilder:validation:XValidation:rule="self.nodes.all(n, n.kind == 'StatefulSet' || self.k8sConfig.all(k, k.name != n.k8sConfig || !has(k.storageConfig) || size(k.storageConfig) == 0))",message="a node of kind Deployment cannot use a k8sConfig with storageConfig: storage needs a StatefulSet"
 type PinotSpec struct {
 	// External holds the settings of the systems Apache Pinot depends on.
 	// +required
@@ -195,7 +194,9 @@ type PinotK8sConfig struct {
 	// ContainerSecurityContext of the Apache Pinot container.
 	// +optional
 	ContainerSecurityContext *corev1.SecurityContext `json:"containerSecurityContext,omitempty"`
-	// StorageConfig are persistent volumes, one claim per pod (StatefulSet nodes only).
+	// StorageConfig are persistent volumes: one claim per pod for a StatefulSet node set, one
+	// claim shared by all pods for a Deployment node set. Claims outlive their node set unless
+	// spec.deletePersistentVolumeClaims is set.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -222,7 +223,8 @@ type PinotStorageConfig struct {
 	// +required
 	// +kubebuilder:validation:Pattern=`^/`
 	MountPath string `json:"mountPath"`
-	// Spec of the claim. Changing it recreates the StatefulSet (pods and volumes are kept).
+	// Spec of the claim. For a StatefulSet, changing it recreates the StatefulSet (pods and
+	// volumes are kept); for a Deployment, only a larger size can be applied to the claim.
 	// +required
 	Spec corev1.PersistentVolumeClaimSpec `json:"spec"`
 }

@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -42,7 +43,8 @@ func ptrUID(obj client.Object) *types.UID {
 // Prune deletes every child of the owner, of every kind the operator creates, that is not in
 // keep. It lists by the CR's instance labels and then checks the controller reference, so it
 // never touches objects of another CR or objects a person created. PersistentVolumeClaims
-// are deleted only when deletePVCs is set: data outlives node sets unless asked otherwise.
+// are deleted only when deletePVCs is set, and only those of node sets whose StatefulSet is
+// not in keep: data outlives node sets unless asked otherwise.
 func (a *Applier) Prune(ctx context.Context, app string, keep map[ObjectKey]bool, deletePVCs bool) ([]ObjectKey, error) {
 	lists := []client.ObjectList{
 		&corev1.ConfigMapList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{},
@@ -59,7 +61,7 @@ func (a *Applier) Prune(ctx context.Context, app string, keep map[ObjectKey]bool
 		}
 		for _, obj := range items(list) {
 			key := KeyOf(obj)
-			if keep[key] || !a.owns(obj) || obj.GetDeletionTimestamp() != nil {
+			if keep[key] || a.volumeOfKept(obj, keep) || !a.owns(obj) || obj.GetDeletionTimestamp() != nil {
 				continue
 			}
 			if err := a.Client.Delete(ctx, obj, client.Preconditions{UID: ptrUID(obj)}); err != nil && !apierrors.IsNotFound(err) {
@@ -78,12 +80,17 @@ func (a *Applier) owns(obj client.Object) bool {
 	if _, ok := obj.(*corev1.PersistentVolumeClaim); ok {
 		return true
 	}
-	for _, ref := range obj.GetOwnerReferences() {
-		if ref.UID == a.Owner.GetUID() {
-			return true
-		}
+	return metav1.IsControlledBy(obj, a.Owner)
+}
+
+// volumeOfKept reports whether obj is a PersistentVolumeClaim of a node set whose
+// StatefulSet is kept: deletePVCs is for the volumes of removed node sets only.
+func (a *Applier) volumeOfKept(obj client.Object, keep map[ObjectKey]bool) bool {
+	if _, ok := obj.(*corev1.PersistentVolumeClaim); !ok {
+		return false
 	}
-	return false
+	nodeSet, ok := obj.GetLabels()[LabelNodeSet]
+	return ok && keep[ObjectKey{Kind: KindStatefulSet, Name: ObjectName(a.Owner.GetName(), nodeSet)}]
 }
 
 func items(list client.ObjectList) []client.Object {

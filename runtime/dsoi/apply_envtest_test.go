@@ -1,0 +1,493 @@
+package dsoi
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Apply against a real API server: creates, no-op applies, updates, drift and recreation.
+
+func TestApplyCreatesThenWritesNothing(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	objs := allObjects(t, cluster)
+	for _, obj := range objs {
+		action, err := a.Apply(ctx, obj)
+		if err != nil || action != Created {
+			t.Fatalf("Apply %s = %s, %v; want Created", describe(obj), action, err)
+		}
+		if obj.GetUID() == "" || obj.GetResourceVersion() == "" {
+			t.Errorf("%s: desired does not hold the API server's answer after Create", describe(obj))
+		}
+	}
+
+	fresh := allObjects(t, cluster)
+	for i, obj := range objs {
+		got := live(t, c, obj)
+		ref := metav1.GetControllerOf(got)
+		if ref == nil || ref.UID != a.Owner.GetUID() || ref.Kind != "ConfigMap" || ref.Name != "basic" || !ptr.Deref(ref.BlockOwnerDeletion, false) {
+			t.Errorf("%s: controller reference %+v, want the owner ConfigMap basic", describe(obj), ref)
+		}
+		if n := len(got.GetOwnerReferences()); n != 1 {
+			t.Errorf("%s: %d owner references, want 1", describe(obj), n)
+		}
+		want, err := specHash(fresh[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := got.GetAnnotations()[AnnotationSpecHash]; h != want {
+			t.Errorf("%s: spec-hash annotation %q, want %q", describe(obj), h, want)
+		}
+		for k, v := range fresh[i].GetLabels() {
+			if got.GetLabels()[k] != v {
+				t.Errorf("%s: label %s = %q, want %q", describe(obj), k, got.GetLabels()[k], v)
+			}
+		}
+	}
+
+	// The same desired state again, built afresh as every reconcile does: no write at all.
+	before := resourceVersions(t, c, objs)
+	for _, obj := range fresh {
+		action, err := a.Apply(ctx, obj)
+		if err != nil || action != Unchanged {
+			t.Errorf("second Apply %s = %s, %v; want Unchanged", describe(obj), action, err)
+		}
+		if obj.GetResourceVersion() != before[KeyOf(obj)] {
+			t.Errorf("%s: Unchanged Apply left desired at resourceVersion %q, want the live %q", describe(obj), obj.GetResourceVersion(), before[KeyOf(obj)])
+		}
+	}
+	if after := resourceVersions(t, c, objs); !maps.Equal(before, after) {
+		t.Errorf("a no-op Apply wrote: resourceVersions %v -> %v", before, after)
+	}
+}
+
+func TestApplyUpdatesWhenDesiredChanges(t *testing.T) {
+	var (
+		sts    = ObjectKey{KindStatefulSet, "basic-controller"}
+		deploy = ObjectKey{KindDeployment, "basic-broker"}
+	)
+	tests := map[string]struct {
+		edit    func(c *Cluster)
+		updated []ObjectKey // every other object must stay Unchanged
+		check   func(t *testing.T, c client.Client, cluster *Cluster)
+	}{
+		"image": {
+			edit:    func(c *Cluster) { c.NodeSets[0].Container.Image = "apachepinot/pinot:1.1.0" },
+			updated: []ObjectKey{sts},
+			check: func(t *testing.T, c client.Client, cluster *Cluster) {
+				if img := liveStatefulSet(t, c, cluster).Spec.Template.Spec.Containers[0].Image; img != "apachepinot/pinot:1.1.0" {
+					t.Errorf("image %q, want the new one", img)
+				}
+			},
+		},
+		"env var removed": {
+			// The live object still holds everything the removed variable left behind, so
+			// only the spec-hash annotation shows that something went away.
+			edit:    func(c *Cluster) { c.NodeSets[0].Container.Env = c.NodeSets[0].Container.Env[:1] },
+			updated: []ObjectKey{sts},
+			check: func(t *testing.T, c client.Client, cluster *Cluster) {
+				env := liveStatefulSet(t, c, cluster).Spec.Template.Spec.Containers[0].Env
+				if len(env) != 1 || env[0].Name != "JAVA_OPTS" {
+					t.Errorf("env %v, want only JAVA_OPTS", env)
+				}
+			},
+		},
+		"replicas": {
+			edit:    func(c *Cluster) { c.NodeSets[1].Replicas = 5 },
+			updated: []ObjectKey{deploy},
+			check: func(t *testing.T, c client.Client, cluster *Cluster) {
+				d := &appsv1.Deployment{}
+				d.Name, d.Namespace = "basic-broker", cluster.Namespace
+				if r := *live(t, c, d).Spec.Replicas; r != 5 {
+					t.Errorf("replicas %d, want 5", r)
+				}
+			},
+		},
+		"config file the StatefulSet mounts": {
+			// The ConfigMap changes and the config hash rolls exactly the node set using it.
+			edit:    func(c *Cluster) { c.ConfigMaps[0].Data["controller.conf"] = "controller.port=9001\n" },
+			updated: []ObjectKey{{"ConfigMap", "basic-controller-conf"}, sts},
+		},
+		"config key nobody mounts": {
+			edit:    func(c *Cluster) { delete(c.ConfigMaps[0].Data, "unused.conf") },
+			updated: []ObjectKey{{"ConfigMap", "basic-controller-conf"}},
+		},
+		"config file both node sets mount": {
+			edit:    func(c *Cluster) { c.ConfigMaps[1].Data["log4j2.xml"] = "<Configuration status=\"debug\"/>\n" },
+			updated: []ObjectKey{{"ConfigMap", "basic-common"}, sts, deploy},
+		},
+		"stopped": {
+			edit:    func(c *Cluster) { c.Stopped = true },
+			updated: []ObjectKey{sts, deploy},
+			check: func(t *testing.T, c client.Client, cluster *Cluster) {
+				if r := *liveStatefulSet(t, c, cluster).Spec.Replicas; r != 0 {
+					t.Errorf("replicas %d after stop, want 0", r)
+				}
+			},
+		},
+		"container port": {
+			edit: func(c *Cluster) { c.NodeSets[0].Container.Ports[0].ContainerPort = 9010 },
+			updated: []ObjectKey{
+				{"Service", "basic-controller"}, {"Service", "basic-controller-headless"}, sts,
+			},
+		},
+		"pod label added": {
+			edit:    func(c *Cluster) { c.NodeSets[1].PodLabels = map[string]string{"team": "data"} },
+			updated: []ObjectKey{deploy},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, c, a, cluster := setup(t)
+			applyAll(t, a, allObjects(t, cluster))
+
+			tt.edit(cluster)
+			got := applyAll(t, a, allObjects(t, cluster))
+			for key, action := range got {
+				want := Unchanged
+				if slices.Contains(tt.updated, key) {
+					want = Updated
+				}
+				if action != want {
+					t.Errorf("%v: %s, want %s", key, action, want)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, c, cluster)
+			}
+			// Converged: the next reconcile writes nothing.
+			for key, action := range applyAll(t, a, allObjects(t, cluster)) {
+				if action != Unchanged {
+					t.Errorf("%v: %s on the apply after the update, want Unchanged", key, action)
+				}
+			}
+		})
+	}
+}
+
+func TestApplyRevertsHandEdits(t *testing.T) {
+	var (
+		configMap = ObjectKey{"ConfigMap", "basic-controller-conf"}
+		service   = ObjectKey{"Service", "basic-controller"}
+		sts       = ObjectKey{KindStatefulSet, "basic-controller"}
+		deploy    = ObjectKey{KindDeployment, "basic-broker"}
+		pdb       = ObjectKey{"PodDisruptionBudget", "basic-controller"}
+	)
+	tests := map[string]struct {
+		obj  ObjectKey // the object a person edits
+		edit func(obj client.Object)
+		// reverted reports whether the live object is back to what the operator wants.
+		reverted func(obj client.Object) bool
+	}{
+		"ConfigMap value": {
+			obj:  configMap,
+			edit: func(o client.Object) { o.(*corev1.ConfigMap).Data["controller.conf"] = "hacked=1\n" },
+			reverted: func(o client.Object) bool {
+				return o.(*corev1.ConfigMap).Data["controller.conf"] == "controller.port=9000\n"
+			},
+		},
+		"ConfigMap key removed": {
+			obj:  configMap,
+			edit: func(o client.Object) { delete(o.(*corev1.ConfigMap).Data, "controller.conf") },
+			reverted: func(o client.Object) bool {
+				return o.(*corev1.ConfigMap).Data["controller.conf"] == "controller.port=9000\n"
+			},
+		},
+		"ConfigMap key added": {
+			obj:  configMap,
+			edit: func(o client.Object) { o.(*corev1.ConfigMap).Data["extra.conf"] = "x" },
+			reverted: func(o client.Object) bool {
+				_, ok := o.(*corev1.ConfigMap).Data["extra.conf"]
+				return !ok
+			},
+		},
+		"Service port": {
+			obj:      service,
+			edit:     func(o client.Object) { o.(*corev1.Service).Spec.Ports[0].Port = 1234 },
+			reverted: func(o client.Object) bool { return o.(*corev1.Service).Spec.Ports[0].Port == 9000 },
+		},
+		"Service port added": {
+			obj: service,
+			edit: func(o client.Object) {
+				svc := o.(*corev1.Service)
+				svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "debug", Port: 5005, Protocol: corev1.ProtocolTCP})
+			},
+			reverted: func(o client.Object) bool { return len(o.(*corev1.Service).Spec.Ports) == 1 },
+		},
+		"Service selector": {
+			obj:      service,
+			edit:     func(o client.Object) { o.(*corev1.Service).Spec.Selector[LabelNodeSet] = "broker" },
+			reverted: func(o client.Object) bool { return o.(*corev1.Service).Spec.Selector[LabelNodeSet] == "controller" },
+		},
+		"StatefulSet replicas": {
+			obj:      sts,
+			edit:     func(o client.Object) { o.(*appsv1.StatefulSet).Spec.Replicas = ptr.To[int32](7) },
+			reverted: func(o client.Object) bool { return *o.(*appsv1.StatefulSet).Spec.Replicas == 3 },
+		},
+		"StatefulSet image": {
+			obj:  sts,
+			edit: func(o client.Object) { o.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Image = "busybox" },
+			reverted: func(o client.Object) bool {
+				return o.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Image == "apachepinot/pinot:1.0.0"
+			},
+		},
+		"StatefulSet env value": {
+			obj:  sts,
+			edit: func(o client.Object) { o.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Env[1].Value = "debug" },
+			reverted: func(o client.Object) bool {
+				return o.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Env[1].Value == "info"
+			},
+		},
+		"Deployment image": {
+			obj:  deploy,
+			edit: func(o client.Object) { o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image = "busybox" },
+			reverted: func(o client.Object) bool {
+				return o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image == "apachepinot/pinot:1.0.0"
+			},
+		},
+		"PDB maxUnavailable": {
+			obj: pdb,
+			edit: func(o client.Object) {
+				o.(*policyv1.PodDisruptionBudget).Spec.MaxUnavailable = ptr.To(intstr.FromInt32(3))
+			},
+			reverted: func(o client.Object) bool {
+				return *o.(*policyv1.PodDisruptionBudget).Spec.MaxUnavailable == intstr.FromInt32(1)
+			},
+		},
+		"label removed": {
+			obj:      sts,
+			edit:     func(o client.Object) { delete(o.GetLabels(), LabelComponent) },
+			reverted: func(o client.Object) bool { return o.GetLabels()[LabelComponent] == "controller" },
+		},
+		"owner reference removed": {
+			obj:      service,
+			edit:     func(o client.Object) { o.SetOwnerReferences(nil) },
+			reverted: func(o client.Object) bool { return metav1.GetControllerOf(o) != nil },
+		},
+		"spec-hash annotation removed": {
+			obj:  deploy,
+			edit: func(o client.Object) { delete(o.GetAnnotations(), AnnotationSpecHash) },
+			reverted: func(o client.Object) bool {
+				return o.GetAnnotations()[AnnotationSpecHash] != ""
+			},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx, c, a, cluster := setup(t)
+			applyAll(t, a, allObjects(t, cluster))
+			target := findObject(t, allObjects(t, cluster), tt.obj)
+			edited := live(t, c, target)
+			tt.edit(edited)
+			if err := c.Update(ctx, edited); err != nil {
+				t.Fatalf("hand edit: %v", err)
+			}
+			if tt.reverted(live(t, c, target)) {
+				t.Fatal("the hand edit did not stick; the test proves nothing")
+			}
+
+			for key, action := range applyAll(t, a, allObjects(t, cluster)) {
+				want := Unchanged
+				if key == KeyOf(target) {
+					want = Updated
+				}
+				if action != want {
+					t.Errorf("%v: %s, want %s", key, action, want)
+				}
+			}
+			if !tt.reverted(live(t, c, target)) {
+				t.Errorf("%s still carries the hand edit", describe(target))
+			}
+			if action, err := a.Apply(ctx, findObject(t, allObjects(t, cluster), tt.obj)); err != nil || action != Unchanged {
+				t.Errorf("Apply after the revert = %s, %v; want Unchanged", action, err)
+			}
+		})
+	}
+}
+
+// Changes other tools make (kubectl rollout restart, extra labels and annotations, fields the
+// API server defaults) are left alone: reverting them would fight those tools forever.
+func TestApplyToleratesForeignAdditions(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	objs := allObjects(t, cluster)
+	applyAll(t, a, objs)
+
+	sts := live(t, c, findObject(t, objs, ObjectKey{KindStatefulSet, "basic-controller"}).(*appsv1.StatefulSet))
+	sts.Labels["team"] = "data"
+	sts.Annotations["note"] = "hands off"
+	sts.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] = "2026-01-01T00:00:00Z"
+	sts.Spec.RevisionHistoryLimit = ptr.To[int32](3)
+	if err := c.Update(ctx, sts); err != nil {
+		t.Fatal(err)
+	}
+	before := resourceVersions(t, c, objs)
+	for key, action := range applyAll(t, a, allObjects(t, cluster)) {
+		if action != Unchanged {
+			t.Errorf("%v: %s, want Unchanged", key, action)
+		}
+	}
+	if after := resourceVersions(t, c, objs); !maps.Equal(before, after) {
+		t.Errorf("Apply wrote: %v -> %v", before, after)
+	}
+
+	// An update for a change of the CR keeps the labels and annotations others added.
+	cluster.NodeSets[0].Container.Image = "apachepinot/pinot:1.1.0"
+	if action, err := a.Apply(ctx, build(t, cluster, 0).StatefulSet); err != nil || action != Updated {
+		t.Fatalf("Apply with a new image = %s, %v; want Updated", action, err)
+	}
+	got := liveStatefulSet(t, c, cluster)
+	if got.Labels["team"] != "data" || got.Annotations["note"] != "hands off" {
+		t.Errorf("after an update labels %v annotations %v, want team=data and note kept", got.Labels, got.Annotations)
+	}
+}
+
+func TestApplyKeepsServiceClusterIPAndNodePort(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	objs := build(t, cluster, 0)
+	clientSvc, headless := objs.Services[0], objs.Services[1]
+	broker := &corev1.Service{} // a NodePort Service: its node port must stay too
+	broker.Name, broker.Namespace = "basic-broker", cluster.Namespace
+	cluster.NodeSets[1].Service = &corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort}
+	objs.Services = append(objs.Services, build(t, cluster, 1).Services[0])
+	for _, svc := range objs.Services {
+		if action, err := a.Apply(ctx, svc); err != nil || action != Created {
+			t.Fatalf("Apply %s = %s, %v", svc.Name, action, err)
+		}
+	}
+	ip := live(t, c, clientSvc).Spec.ClusterIP
+	if ip == "" || ip == corev1.ClusterIPNone {
+		t.Fatalf("client Service got clusterIP %q", ip)
+	}
+	nodePort := live(t, c, broker).Spec.Ports[0].NodePort
+	if nodePort == 0 {
+		t.Fatal("NodePort Service got no node port")
+	}
+
+	cluster.NodeSets[0].Container.Ports = append(cluster.NodeSets[0].Container.Ports, corev1.ContainerPort{Name: "admin", ContainerPort: 9001})
+	cluster.NodeSets[1].Container.Ports = append(cluster.NodeSets[1].Container.Ports, corev1.ContainerPort{Name: "admin", ContainerPort: 9001})
+	objs = build(t, cluster, 0)
+	objs.Services = append(objs.Services, build(t, cluster, 1).Services[0])
+	for _, svc := range objs.Services {
+		if action, err := a.Apply(ctx, svc); err != nil || action != Updated {
+			t.Fatalf("Apply %s with a new port = %s, %v; want Updated", svc.Name, action, err)
+		}
+	}
+	if got := live(t, c, clientSvc); got.Spec.ClusterIP != ip || len(got.Spec.Ports) != 2 {
+		t.Errorf("client Service clusterIP %q ports %d, want %q kept and 2 ports", got.Spec.ClusterIP, len(got.Spec.Ports), ip)
+	}
+	if got := live(t, c, broker); got.Spec.Ports[0].NodePort != nodePort || len(got.Spec.Ports) != 2 || got.Spec.Ports[1].NodePort == 0 {
+		t.Errorf("NodePort Service ports %+v, want node port %d kept and one for the new port", got.Spec.Ports, nodePort)
+	}
+	if got := live(t, c, headless); got.Spec.ClusterIP != corev1.ClusterIPNone || len(got.Spec.Ports) != 2 {
+		t.Errorf("headless Service clusterIP %q ports %d, want None and 2 ports", got.Spec.ClusterIP, len(got.Spec.Ports))
+	}
+}
+
+// A StatefulSet field the API server refuses to update is changed by deleting the
+// StatefulSet with orphan propagation (pods and volumes stay) and creating it again.
+func TestApplyRecreatesOnImmutableChange(t *testing.T) {
+	tests := map[string]func(c *Cluster){
+		"volumeClaimTemplate size": func(c *Cluster) { c.NodeSets[0].Storage[0].Spec = pvcSpec("2Gi") },
+		"volume added": func(c *Cluster) {
+			c.NodeSets[0].Storage = append(c.NodeSets[0].Storage, Storage{Name: "logs", MountPath: "/logs", Spec: pvcSpec("1Gi")})
+		},
+		// The node type is in the volumeClaimTemplate labels.
+		"node type": func(c *Cluster) { c.NodeSets[0].NodeType = "coordinator" },
+	}
+	for name, edit := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx, c, a, cluster := setup(t)
+			rec := events.NewFakeRecorder(10)
+			a.Recorder = rec
+			sts := build(t, cluster, 0).StatefulSet
+			if action, err := a.Apply(ctx, sts); err != nil || action != Created {
+				t.Fatalf("create = %s, %v", action, err)
+			}
+			uid := sts.UID
+			drain(rec)
+
+			edit(cluster)
+			action, err := a.Apply(ctx, build(t, cluster, 0).StatefulSet)
+			if err != nil || action != Recreating {
+				t.Fatalf("Apply = %s, %v; want Recreating", action, err)
+			}
+			// No garbage collector here: the orphan finalizer keeps the object, marked deleted.
+			got := live(t, c, sts)
+			if got.UID != uid || got.DeletionTimestamp == nil || !slices.Contains(got.Finalizers, "orphan") {
+				t.Errorf("StatefulSet uid %s deletionTimestamp %v finalizers %v, want the old one deleted with orphan propagation",
+					got.UID, got.DeletionTimestamp, got.Finalizers)
+			}
+			want := "Normal Recreating Deleted StatefulSet basic-controller with orphan propagation"
+			if ev := drain(rec); len(ev) != 1 || !strings.HasPrefix(ev[0], want) {
+				t.Errorf("events %q, want one starting %q", ev, want)
+			}
+
+			rv := got.ResourceVersion
+			action, err = a.Apply(ctx, build(t, cluster, 0).StatefulSet)
+			if err != nil || action != Waiting {
+				t.Errorf("Apply while the old StatefulSet goes = %s, %v; want Waiting", action, err)
+			}
+			if got := live(t, c, sts); got.ResourceVersion != rv {
+				t.Error("Apply wrote to a StatefulSet being deleted")
+			}
+			if ev := drain(rec); len(ev) != 0 {
+				t.Errorf("Waiting recorded events %q", ev)
+			}
+		})
+	}
+}
+
+func TestApplyEvents(t *testing.T) {
+	ctx, _, a, cluster := setup(t)
+	rec := events.NewFakeRecorder(100)
+	a.Recorder = rec
+
+	cm := BuildConfigMaps(cluster)[0]
+	if _, err := a.Apply(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, BuildConfigMaps(cluster)[0]); err != nil {
+		t.Fatal(err)
+	}
+	cluster.ConfigMaps[1].Data["log4j2.xml"] = "changed"
+	if _, err := a.Apply(ctx, BuildConfigMaps(cluster)[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Format of FakeRecorder: "<type> <reason> <message>"; Unchanged records nothing.
+	want := []string{
+		"Normal Created Created ConfigMap basic-common",
+		"Normal Updated Updated ConfigMap basic-common",
+	}
+	if got := drain(rec); !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func liveStatefulSet(t *testing.T, c client.Client, cluster *Cluster) *appsv1.StatefulSet {
+	t.Helper()
+	sts := &appsv1.StatefulSet{}
+	sts.Name, sts.Namespace = ObjectName(cluster.Instance, "controller"), cluster.Namespace
+	return live(t, c, sts)
+}
+
+// findObject returns the object with the given key.
+func findObject(t *testing.T, objs []client.Object, key ObjectKey) client.Object {
+	t.Helper()
+	for _, obj := range objs {
+		if KeyOf(obj) == key {
+			return obj
+		}
+	}
+	t.Fatalf("no %v among the objects", key)
+	return nil
+}
