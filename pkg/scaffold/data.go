@@ -233,3 +233,14 @@ func (d *Data) EnvNeedsStrconv() bool {
 	}
 	return false
 }
+
+// HasStatefulStorage reports whether a StatefulSet node type has storage, so the generated
+// tests include the immutable-field (storage size) case.
+func (d *Data) HasStatefulStorage() bool {
+	for _, nt := range d.NodeTypes {
+		if nt.Workload == "StatefulSet" && len(nt.Storage) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
@@ -79,7 +80,10 @@ func TestApplyUpdatesWhenDesiredChanges(t *testing.T) {
 	tests := map[string]struct {
 		edit    func(c *Cluster)
 		updated []ObjectKey // every other object must stay Unchanged
-		check   func(t *testing.T, c client.Client, cluster *Cluster)
+		// newConfig lists the ConfigMaps (base names) whose data changes: each gets a new
+		// object, Created, while the old one stays untouched (pruning is Reconcile's job).
+		newConfig []string
+		check     func(t *testing.T, c client.Client, cluster *Cluster)
 	}{
 		"image": {
 			edit:    func(c *Cluster) { c.NodeSets[0].Container.Image = "apachepinot/pinot:1.1.0" },
@@ -114,17 +118,28 @@ func TestApplyUpdatesWhenDesiredChanges(t *testing.T) {
 			},
 		},
 		"config file the StatefulSet mounts": {
-			// The ConfigMap changes and the config hash rolls exactly the node set using it.
-			edit:    func(c *Cluster) { c.ConfigMaps[0].Data["controller.conf"] = "controller.port=9001\n" },
-			updated: []ObjectKey{{"ConfigMap", "basic-controller-conf"}, sts},
+			// A new ConfigMap, and only the node set that mounts it rolls onto it.
+			edit:      func(c *Cluster) { c.ConfigMaps[0].Data["controller.conf"] = "controller.port=9001\n" },
+			newConfig: []string{"basic-controller-conf"},
+			updated:   []ObjectKey{sts},
+			check: func(t *testing.T, c client.Client, cluster *Cluster) {
+				want := []string{ConfigMapName(cluster.ConfigMaps[1]), ConfigMapName(cluster.ConfigMaps[0])}
+				if got := mountedConfigMaps(liveStatefulSet(t, c, cluster).Spec.Template.Spec); !slices.Equal(got, want) {
+					t.Errorf("StatefulSet mounts %v, want %v", got, want)
+				}
+			},
 		},
 		"config key nobody mounts": {
-			edit:    func(c *Cluster) { delete(c.ConfigMaps[0].Data, "unused.conf") },
-			updated: []ObjectKey{{"ConfigMap", "basic-controller-conf"}},
+			// The ConfigMap is named after all its data, so the StatefulSet, which mounts
+			// another key of it, follows it to the new name; the Deployment does not use it.
+			edit:      func(c *Cluster) { delete(c.ConfigMaps[0].Data, "unused.conf") },
+			newConfig: []string{"basic-controller-conf"},
+			updated:   []ObjectKey{sts},
 		},
 		"config file both node sets mount": {
-			edit:    func(c *Cluster) { c.ConfigMaps[1].Data["log4j2.xml"] = "<Configuration status=\"debug\"/>\n" },
-			updated: []ObjectKey{{"ConfigMap", "basic-common"}, sts, deploy},
+			edit:      func(c *Cluster) { c.ConfigMaps[1].Data["log4j2.xml"] = "<Configuration status=\"debug\"/>\n" },
+			newConfig: []string{"basic-common"},
+			updated:   []ObjectKey{sts, deploy},
 		},
 		"stopped": {
 			edit:    func(c *Cluster) { c.Stopped = true },
@@ -149,18 +164,34 @@ func TestApplyUpdatesWhenDesiredChanges(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, c, a, cluster := setup(t)
+			oldConfigMaps := BuildConfigMaps(cluster)
 			applyAll(t, a, allObjects(t, cluster))
+			before := resourceVersions(t, c, asObjects(oldConfigMaps))
 
 			tt.edit(cluster)
+			want := map[ObjectKey]Action{}
+			for _, obj := range allObjects(t, cluster) {
+				want[KeyOf(obj)] = Unchanged
+			}
+			for _, key := range tt.updated {
+				want[key] = Updated
+			}
+			for _, cm := range cluster.ConfigMaps {
+				if slices.Contains(tt.newConfig, cm.Name) {
+					want[ObjectKey{"ConfigMap", ConfigMapName(cm)}] = Created
+				}
+			}
 			got := applyAll(t, a, allObjects(t, cluster))
-			for key, action := range got {
-				want := Unchanged
-				if slices.Contains(tt.updated, key) {
-					want = Updated
+			for key, w := range want {
+				if got[key] != w {
+					t.Errorf("%v: %s, want %s", key, got[key], w)
 				}
-				if action != want {
-					t.Errorf("%v: %s, want %s", key, action, want)
-				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("applied %d objects, want %d", len(got), len(want))
+			}
+			if after := resourceVersions(t, c, asObjects(oldConfigMaps)); !maps.Equal(before, after) {
+				t.Errorf("the old ConfigMaps changed: %v -> %v", before, after)
 			}
 			if tt.check != nil {
 				tt.check(t, c, cluster)
@@ -177,7 +208,7 @@ func TestApplyUpdatesWhenDesiredChanges(t *testing.T) {
 
 func TestApplyRevertsHandEdits(t *testing.T) {
 	var (
-		configMap = ObjectKey{"ConfigMap", "basic-controller-conf"}
+		configMap = ObjectKey{"ConfigMap", ConfigMapName(testCluster("").ConfigMaps[0])}
 		service   = ObjectKey{"Service", "basic-controller"}
 		sts       = ObjectKey{KindStatefulSet, "basic-controller"}
 		deploy    = ObjectKey{KindDeployment, "basic-broker"}
@@ -189,27 +220,11 @@ func TestApplyRevertsHandEdits(t *testing.T) {
 		// reverted reports whether the live object is back to what the operator wants.
 		reverted func(obj client.Object) bool
 	}{
-		"ConfigMap value": {
-			obj:  configMap,
-			edit: func(o client.Object) { o.(*corev1.ConfigMap).Data["controller.conf"] = "hacked=1\n" },
-			reverted: func(o client.Object) bool {
-				return o.(*corev1.ConfigMap).Data["controller.conf"] == "controller.port=9000\n"
-			},
-		},
-		"ConfigMap key removed": {
-			obj:  configMap,
-			edit: func(o client.Object) { delete(o.(*corev1.ConfigMap).Data, "controller.conf") },
-			reverted: func(o client.Object) bool {
-				return o.(*corev1.ConfigMap).Data["controller.conf"] == "controller.port=9000\n"
-			},
-		},
-		"ConfigMap key added": {
-			obj:  configMap,
-			edit: func(o client.Object) { o.(*corev1.ConfigMap).Data["extra.conf"] = "x" },
-			reverted: func(o client.Object) bool {
-				_, ok := o.(*corev1.ConfigMap).Data["extra.conf"]
-				return !ok
-			},
+		// The data of a ConfigMap is immutable (TestApplyConfigMapsAreImmutable); its labels are not.
+		"ConfigMap label removed": {
+			obj:      configMap,
+			edit:     func(o client.Object) { delete(o.GetLabels(), LabelInstance) },
+			reverted: func(o client.Object) bool { return o.GetLabels()[LabelInstance] == "basic" },
 		},
 		"Service port": {
 			obj:      service,
@@ -459,18 +474,96 @@ func TestApplyEvents(t *testing.T) {
 	if _, err := a.Apply(ctx, BuildConfigMaps(cluster)[0]); err != nil {
 		t.Fatal(err)
 	}
+	// New data is a new ConfigMap, so a create.
 	cluster.ConfigMaps[1].Data["log4j2.xml"] = "changed"
-	if _, err := a.Apply(ctx, BuildConfigMaps(cluster)[0]); err != nil {
+	changed := BuildConfigMaps(cluster)[0]
+	if _, err := a.Apply(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	svc := build(t, cluster, 1).Services[0]
+	if _, err := a.Apply(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	cluster.NodeSets[1].Container.Ports[0].ContainerPort = 8100
+	if _, err := a.Apply(ctx, build(t, cluster, 1).Services[0]); err != nil {
 		t.Fatal(err)
 	}
 	// Format of FakeRecorder: "<type> <reason> <message>"; Unchanged records nothing.
 	want := []string{
-		"Normal Created Created ConfigMap basic-common",
-		"Normal Updated Updated ConfigMap basic-common",
+		"Normal Created Created ConfigMap " + cm.Name,
+		"Normal Created Created ConfigMap " + changed.Name,
+		"Normal Created Created Service basic-broker",
+		"Normal Updated Updated Service basic-broker",
 	}
 	if got := drain(rec); !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
+
+}
+
+// ConfigMaps are immutable: the API server refuses a hand edit of their data, so Apply never
+// has to revert one, and a deleted ConfigMap is simply created again.
+func TestApplyConfigMapsAreImmutable(t *testing.T) {
+	tests := map[string]func(cm *corev1.ConfigMap){
+		"value changed": func(cm *corev1.ConfigMap) { cm.Data["controller.conf"] = "hacked=1\n" },
+		"key removed":   func(cm *corev1.ConfigMap) { delete(cm.Data, "controller.conf") },
+		"key added":     func(cm *corev1.ConfigMap) { cm.Data["extra.conf"] = "x" },
+		"made mutable":  func(cm *corev1.ConfigMap) { cm.Immutable = ptr.To(false) },
+	}
+	for name, edit := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx, c, a, cluster := setup(t)
+			target := findObject(t, allObjects(t, cluster), ObjectKey{"ConfigMap", ConfigMapName(cluster.ConfigMaps[0])}).(*corev1.ConfigMap)
+			if action, err := a.Apply(ctx, target); err != nil || action != Created {
+				t.Fatalf("Apply = %s, %v; want Created", action, err)
+			}
+			before := live(t, c, target)
+			if before.Immutable == nil || !*before.Immutable {
+				t.Fatalf("ConfigMap %s is not immutable", before.Name)
+			}
+			edited := before.DeepCopy()
+			edit(edited)
+			if err := c.Update(ctx, edited); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "immutable") {
+				t.Fatalf("hand edit: %v, want the API server to refuse it as immutable", err)
+			}
+			if got := live(t, c, target); got.ResourceVersion != before.ResourceVersion || !maps.Equal(got.Data, cluster.ConfigMaps[0].Data) {
+				t.Errorf("ConfigMap changed: resourceVersion %s -> %s, data %v", before.ResourceVersion, got.ResourceVersion, got.Data)
+			}
+			if action, err := a.Apply(ctx, BuildConfigMaps(cluster)[1]); err != nil || action != Unchanged {
+				t.Errorf("Apply after the refused edit = %s, %v; want Unchanged", action, err)
+			}
+		})
+	}
+
+	t.Run("deleted", func(t *testing.T) {
+		ctx, c, a, cluster := setup(t)
+		cm := BuildConfigMaps(cluster)[1]
+		if _, err := a.Apply(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		uid := cm.UID
+		if err := c.Delete(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		again := BuildConfigMaps(cluster)[1]
+		if action, err := a.Apply(ctx, again); err != nil || action != Created {
+			t.Fatalf("Apply after the delete = %s, %v; want Created", action, err)
+		}
+		got := live(t, c, again)
+		if got.UID == uid || !maps.Equal(got.Data, cluster.ConfigMaps[0].Data) || got.Immutable == nil || !*got.Immutable || metav1.GetControllerOf(got) == nil {
+			t.Errorf("recreated ConfigMap uid %s (old %s) data %v immutable %v owner %v; want a new immutable one with the data and the owner",
+				got.UID, uid, got.Data, got.Immutable, metav1.GetControllerOf(got))
+		}
+	})
+}
+
+// asObjects turns ConfigMaps into objects, for resourceVersions.
+func asObjects(cms []*corev1.ConfigMap) []client.Object {
+	out := make([]client.Object, 0, len(cms))
+	for _, cm := range cms {
+		out = append(out, cm)
+	}
+	return out
 }
 
 func liveStatefulSet(t *testing.T, c client.Client, cluster *Cluster) *appsv1.StatefulSet {

@@ -27,7 +27,7 @@ func TestApplyClaims(t *testing.T) {
 		return s
 	}
 	cluster.NodeSets[1].Storage = []Storage{{Name: "staging", MountPath: "/staging", Spec: spec("1Gi")}}
-	report, err := a.Install(ctx, cluster, false)
+	report, err := a.Reconcile(ctx, cluster, basicOptions(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +38,8 @@ func TestApplyClaims(t *testing.T) {
 	if len(claim.OwnerReferences) != 0 {
 		t.Errorf("claim has owners %v: deleting the CR would delete the data", claim.OwnerReferences)
 	}
-	if again, err := a.Install(ctx, cluster, false); err != nil || again.Writes != 0 {
-		t.Fatalf("second install: writes %d, err %v (first wrote %d)", again.Writes, err, report.Writes)
+	if again, err := a.Reconcile(ctx, cluster, basicOptions(), report.Upgrade); err != nil || again.Writes != 0 {
+		t.Fatalf("second reconcile: writes %d, err %v (first wrote %d)", again.Writes, err, report.Writes)
 	}
 
 	// A claim waiting for a volume cannot grow yet: the API server would refuse it.
@@ -75,7 +75,7 @@ func TestApplyClaims(t *testing.T) {
 // Two CRs whose objects would share a name: the second must not take the first's objects over.
 func TestApplyRefusesObjectsOfAnotherOwner(t *testing.T) {
 	ctx, c, a, cluster := setup(t)
-	if _, err := a.Install(ctx, cluster, false); err != nil {
+	if _, err := a.Reconcile(ctx, cluster, basicOptions(), nil); err != nil {
 		t.Fatal(err)
 	}
 	other := &Applier{Client: c, Scheme: a.Scheme, Owner: newOwner(t, c, cluster.Namespace, "other")}

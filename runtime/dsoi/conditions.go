@@ -32,14 +32,12 @@ func SetDegraded(conds *[]metav1.Condition, generation int64, reason, message st
 }
 
 // SetRolloutConditions records Available, Progressing and Degraded from a reconcile's report.
-// Available is true only when every node set has fully rolled out its current spec.
+//   - Available: every node set has all its replicas ready (during an upgrade some may still run
+//     the old spec; Progressing says so). False while the cluster is stopped.
+//   - Progressing: some node set has not fully rolled out its current spec; False when that is
+//     done, or when an upgrade has halted.
+//   - Degraded: a node set is failing, or an upgrade halted, with the reason.
 func SetRolloutConditions(conds *[]metav1.Condition, generation int64, r *Report) {
-	var waiting []string
-	for _, ns := range r.NodeSets {
-		if !ns.Done {
-			waiting = append(waiting, fmt.Sprintf("%s (%s)", ns.Name, ns.Message))
-		}
-	}
 	set := func(t string, ok bool, reason, message string) {
 		status := metav1.ConditionFalse
 		if ok {
@@ -47,13 +45,41 @@ func SetRolloutConditions(conds *[]metav1.Condition, generation int64, r *Report
 		}
 		meta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: status, Reason: reason, Message: message, ObservedGeneration: generation})
 	}
-	if len(waiting) == 0 {
-		set(ConditionAvailable, true, "AllNodeSetsReady", fmt.Sprintf("all %d node sets are ready", len(r.NodeSets)))
-		set(ConditionProgressing, false, "RolloutComplete", "every node set runs the current spec")
-	} else {
-		msg := "waiting for " + strings.Join(waiting, ", ")
-		set(ConditionAvailable, false, "NodeSetsNotReady", msg)
-		set(ConditionProgressing, true, "RollingOut", msg)
+	var unready, rolling []string
+	for _, ns := range r.NodeSets {
+		if ns.Ready < ns.Desired {
+			unready = append(unready, fmt.Sprintf("%s (%d of %d ready)", ns.Name, ns.Ready, ns.Desired))
+		}
+		if !ns.Done {
+			rolling = append(rolling, fmt.Sprintf("%s (%s)", ns.Name, ns.Message))
+		}
 	}
-	set(ConditionDegraded, false, "AsExpected", "no problem found")
+	switch {
+	case r.Stopped:
+		set(ConditionAvailable, false, "Stopped", "spec.stopped is set: every node set is scaled to zero")
+	case len(unready) > 0:
+		set(ConditionAvailable, false, "NodeSetsNotReady", "not every replica is ready: "+strings.Join(unready, ", "))
+	default:
+		set(ConditionAvailable, true, "AllNodeSetsReady", fmt.Sprintf("all %d node sets have every replica ready", len(r.NodeSets)))
+	}
+	upgrade := r.Upgrade
+	switch {
+	case len(rolling) == 0:
+		set(ConditionProgressing, false, "RolloutComplete", "every node set runs the current spec")
+	case r.Halted:
+		set(ConditionProgressing, false, "UpgradeHalted", upgrade.Message)
+	case upgrade.InProgress():
+		set(ConditionProgressing, true, "Upgrading", fmt.Sprintf("upgrading to generation %d, node type %s: %s",
+			upgrade.ToGeneration, upgrade.NodeType, strings.Join(rolling, ", ")))
+	default:
+		set(ConditionProgressing, true, "RollingOut", "waiting for "+strings.Join(rolling, ", "))
+	}
+	switch {
+	case r.Halted:
+		set(ConditionDegraded, true, "UpgradeHalted", upgrade.Message)
+	case r.Failure != "":
+		set(ConditionDegraded, true, "NodeSetFailing", r.Failure)
+	default:
+		set(ConditionDegraded, false, "AsExpected", "no problem found")
+	}
 }

@@ -55,12 +55,12 @@ func transitionTime(t *testing.T, conds []metav1.Condition, typ string) metav1.T
 
 func TestSetRolloutConditions(t *testing.T) {
 	ready := &Report{NodeSets: []NodeSetReport{
-		{Name: "controller", Rollout: Rollout{Done: true}},
-		{Name: "broker", Rollout: Rollout{Done: true}},
+		{Name: "controller", Rollout: Rollout{Desired: 3, Ready: 3, Done: true}},
+		{Name: "broker", Rollout: Rollout{Desired: 2, Ready: 2, Done: true}},
 	}}
 	rolling := &Report{NodeSets: []NodeSetReport{
-		{Name: "controller", Rollout: Rollout{Done: true}},
-		{Name: "broker", Rollout: Rollout{Message: "1 of 2 replicas ready"}},
+		{Name: "controller", Rollout: Rollout{Desired: 3, Ready: 3, Done: true}},
+		{Name: "broker", Rollout: Rollout{Desired: 2, Ready: 1, Message: "1 of 2 replicas ready"}},
 	}}
 	var conds []metav1.Condition
 
@@ -71,8 +71,12 @@ func TestSetRolloutConditions(t *testing.T) {
 		ConditionDegraded:    {metav1.ConditionFalse, "AsExpected"},
 	})
 	msg := meta.FindStatusCondition(conds, ConditionAvailable).Message
+	if !strings.Contains(msg, "broker (1 of 2 ready)") || strings.Contains(msg, "controller") {
+		t.Errorf("Available message %q should name only the node set not ready and how far it is", msg)
+	}
+	msg = meta.FindStatusCondition(conds, ConditionProgressing).Message
 	if !strings.Contains(msg, "broker (1 of 2 replicas ready)") || strings.Contains(msg, "controller") {
-		t.Errorf("Available message %q should name only the waiting node set and why", msg)
+		t.Errorf("Progressing message %q should name only the waiting node set and why", msg)
 	}
 
 	// Same statuses at a new generation: reason, message and generation follow, the
@@ -105,8 +109,93 @@ func TestSetRolloutConditions(t *testing.T) {
 	if got := transitionTime(t, conds, ConditionDegraded); !got.Equal(&old) {
 		t.Errorf("Degraded lastTransitionTime moved to %v although it stayed False", got)
 	}
-	if msg := meta.FindStatusCondition(conds, ConditionAvailable).Message; msg != "all 2 node sets are ready" {
+	if msg := meta.FindStatusCondition(conds, ConditionAvailable).Message; msg != "all 2 node sets have every replica ready" {
 		t.Errorf("Available message %q", msg)
+	}
+}
+
+// The conditions of a report in each situation: upgrades, halts, failures and stops.
+func TestSetRolloutConditionsCases(t *testing.T) {
+	done := func(name string, n int32) NodeSetReport {
+		return NodeSetReport{Name: name, Rollout: Rollout{Desired: n, Ready: n, Updated: n, Done: true, Phase: PhaseReady}}
+	}
+	// oldSpec: every replica ready, but on the old spec.
+	oldSpec := func(name string, held bool) NodeSetReport {
+		return NodeSetReport{Name: name, Held: held, Rollout: Rollout{Desired: 2, Ready: 2, Phase: PhaseProgressing, Message: "0 of 2 replicas updated"}}
+	}
+	upgrading := &Upgrade{Phase: UpgradeProgressing, FromGeneration: 1, ToGeneration: 2, NodeType: "a"}
+	halt := "node set a (node type a): pod a-0: container a is in CrashLoopBackOff: back-off"
+	type want struct {
+		status  metav1.ConditionStatus
+		reason  string
+		message string // a substring
+	}
+	tests := map[string]struct {
+		report                           *Report
+		available, progressing, degraded want
+	}{
+		// Pods of the old spec still serve: available, while the upgrade progresses.
+		"upgrading": {
+			report:      &Report{NodeSets: []NodeSetReport{oldSpec("a", false), oldSpec("b", true)}, Upgrade: upgrading},
+			available:   want{metav1.ConditionTrue, "AllNodeSetsReady", "all 2 node sets"},
+			progressing: want{metav1.ConditionTrue, "Upgrading", "upgrading to generation 2, node type a: a (0 of 2 replicas updated), b ("},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
+		// An ordered install: b's workload does not exist yet.
+		"held before it exists": {
+			report: &Report{NodeSets: []NodeSetReport{
+				{Name: "a", Rollout: Rollout{Desired: 2, Ready: 1, Phase: PhaseProgressing, Message: "1 of 2 replicas ready"}},
+				{Name: "b", Held: true, Rollout: Rollout{Desired: 2, Phase: PhasePending, Message: "waiting"}},
+			}},
+			available:   want{metav1.ConditionFalse, "NodeSetsNotReady", "a (1 of 2 ready), b (0 of 2 ready)"},
+			progressing: want{metav1.ConditionTrue, "RollingOut", "waiting for a (1 of 2 replicas ready), b (waiting)"},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
+		"halted": {
+			report: &Report{
+				NodeSets: []NodeSetReport{oldSpec("a", false), oldSpec("b", true)}, Failure: halt, Halted: true,
+				Upgrade: &Upgrade{Phase: UpgradeHalted, ToGeneration: 2, NodeType: "a", Message: halt},
+			},
+			available:   want{metav1.ConditionTrue, "AllNodeSetsReady", ""},
+			progressing: want{metav1.ConditionFalse, "UpgradeHalted", halt},
+			degraded:    want{metav1.ConditionTrue, "UpgradeHalted", halt},
+		},
+		"failing, no upgrade": {
+			report: &Report{
+				NodeSets: []NodeSetReport{{Name: "a", Rollout: Rollout{Desired: 2, Ready: 1, Message: "1 of 2 replicas ready"}}},
+				Failure:  halt,
+			},
+			available:   want{metav1.ConditionFalse, "NodeSetsNotReady", "a (1 of 2 ready)"},
+			progressing: want{metav1.ConditionTrue, "RollingOut", "a (1 of 2 replicas ready)"},
+			degraded:    want{metav1.ConditionTrue, "NodeSetFailing", halt},
+		},
+		"stopped": {
+			report:      &Report{NodeSets: []NodeSetReport{done("a", 0)}, Stopped: true},
+			available:   want{metav1.ConditionFalse, "Stopped", "spec.stopped"},
+			progressing: want{metav1.ConditionFalse, "RolloutComplete", ""},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
+		"completed upgrade": {
+			report:      &Report{NodeSets: []NodeSetReport{done("a", 2), done("b", 1)}, Upgrade: &Upgrade{Phase: UpgradeCompleted}},
+			available:   want{metav1.ConditionTrue, "AllNodeSetsReady", "all 2 node sets"},
+			progressing: want{metav1.ConditionFalse, "RolloutComplete", ""},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var conds []metav1.Condition
+			SetRolloutConditions(&conds, 7, tt.report)
+			for typ, w := range map[string]want{ConditionAvailable: tt.available, ConditionProgressing: tt.progressing, ConditionDegraded: tt.degraded} {
+				c := meta.FindStatusCondition(conds, typ)
+				if c == nil {
+					t.Fatalf("condition %s missing", typ)
+				}
+				if c.Status != w.status || c.Reason != w.reason || !strings.Contains(c.Message, w.message) || c.ObservedGeneration != 7 {
+					t.Errorf("%s = %s/%s %q generation %d, want %s/%s containing %q generation 7", typ, c.Status, c.Reason, c.Message, c.ObservedGeneration, w.status, w.reason, w.message)
+				}
+			}
+		})
 	}
 }
 

@@ -72,8 +72,14 @@ func needAPIServer(t *testing.T) client.Client {
 }
 
 // setup gives a test its own namespace, an owner there (a ConfigMap named after the
-// cluster's instance, as a CR would be) and an Applier for it.
+// cluster's instance, as a CR would be) and an Applier for it, with testCluster.
 func setup(t *testing.T) (context.Context, client.Client, *Applier, *Cluster) {
+	t.Helper()
+	return setupWith(t, testCluster)
+}
+
+// setupWith is setup with the cluster newCluster builds for the test's namespace.
+func setupWith(t *testing.T, newCluster func(namespace string) *Cluster) (context.Context, client.Client, *Applier, *Cluster) {
 	t.Helper()
 	c := needAPIServer(t)
 	ctx := t.Context()
@@ -81,7 +87,7 @@ func setup(t *testing.T) (context.Context, client.Client, *Applier, *Cluster) {
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
-	cluster := testCluster(ns.Name)
+	cluster := newCluster(ns.Name)
 	owner := newOwner(t, c, ns.Name, cluster.Instance)
 	return ctx, c, &Applier{Client: c, Scheme: scheme.Scheme, Owner: owner}, cluster
 }
@@ -96,7 +102,7 @@ func newOwner(t *testing.T, c client.Client, namespace, name string) *corev1.Con
 	return owner
 }
 
-// allObjects builds, afresh, every object Install would apply for the cluster, in order.
+// allObjects builds, afresh, every object Reconcile would apply for the cluster, in order.
 func allObjects(t *testing.T, c *Cluster) []client.Object {
 	t.Helper()
 	var out []client.Object

@@ -2,6 +2,8 @@ package dsoi
 
 import (
 	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,7 +62,7 @@ func pvcSpec(size string) corev1.PersistentVolumeClaimSpec {
 	}
 }
 
-// build builds node set i of c the way Install does: config hash first, then Build.
+// build builds node set i of c the way Reconcile does: config hash first, then Build.
 func build(t *testing.T, c *Cluster, i int) *Objects {
 	t.Helper()
 	hash, err := ConfigHash(c, &c.NodeSets[i])
@@ -244,6 +246,8 @@ func TestBuildErrors(t *testing.T) {
 		"unknown kind":           {edit: func(ns *NodeSet) { ns.Kind = "DaemonSet" }, want: `unknown kind "DaemonSet"`},
 		"empty kind":             {edit: func(ns *NodeSet) { ns.Kind = "" }, want: "unknown kind"},
 		"relative file location": {edit: func(ns *NodeSet) { ns.Files[0].MountPath = "etc/config" }, want: "is not absolute"},
+		// Without it the pod would mount a ConfigMap with no name.
+		"file of an unknown ConfigMap": {edit: func(ns *NodeSet) { ns.Files[0].ConfigMap = "nope" }, want: `ConfigMap "nope"`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -362,6 +366,12 @@ func TestBuildConfigVolumes(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := testCluster("ns1")
+			c.ConfigMaps = []ConfigMap{
+				{Name: "a", Data: map[string]string{"a.conf": "x=1\n", "log": "<log/>"}},
+				{Name: "b", Data: map[string]string{"log4j2.xml": "<Configuration/>"}},
+			}
+			// Pods mount the ConfigMap objects, named after base name and data.
+			objectName := map[string]string{"a": ConfigMapName(c.ConfigMaps[0]), "b": ConfigMapName(c.ConfigMaps[1])}
 			ns := &c.NodeSets[1]
 			ns.Files = tt.files
 			// A volume of the user's own must survive next to the config volumes.
@@ -398,8 +408,13 @@ func TestBuildConfigVolumes(t *testing.T) {
 					it := src.ConfigMap.Items[0]
 					got = append(got, src.ConfigMap.Name+"/"+it.Key+"="+it.Path)
 				}
-				if strings.Join(got, " ") != strings.Join(want.files, " ") {
-					t.Errorf("volume at %s projects %v, want %v", want.dir, got, want.files)
+				var wantFiles []string
+				for _, f := range want.files {
+					base, rest, _ := strings.Cut(f, "/")
+					wantFiles = append(wantFiles, objectName[base]+"/"+rest)
+				}
+				if strings.Join(got, " ") != strings.Join(wantFiles, " ") {
+					t.Errorf("volume at %s projects %v, want %v", want.dir, got, wantFiles)
 				}
 			}
 		})
@@ -490,16 +505,68 @@ func TestSelectorsNeverOverlap(t *testing.T) {
 func TestBuildConfigMaps(t *testing.T) {
 	c := testCluster("ns1")
 	cms := BuildConfigMaps(c)
-	if len(cms) != 2 || cms[0].Name != "basic-common" || cms[1].Name != "basic-controller-conf" {
-		t.Fatalf("ConfigMaps = %v, want basic-common and basic-controller-conf, sorted", configMapNames(cms))
+	if len(cms) != 2 || !strings.HasPrefix(cms[0].Name, "basic-common-") || !strings.HasPrefix(cms[1].Name, "basic-controller-conf-") {
+		t.Fatalf("ConfigMaps = %v, want basic-common-<hash> and basic-controller-conf-<hash>, sorted", configMapNames(cms))
 	}
-	for _, cm := range cms {
+	for i, cm := range cms {
 		if cm.Namespace != "ns1" {
 			t.Errorf("%s namespace = %q", cm.Name, cm.Namespace)
+		}
+		if want := ConfigMapName(c.ConfigMaps[1-i]); cm.Name != want {
+			t.Errorf("ConfigMap %s, want ConfigMapName %s", cm.Name, want)
+		}
+		if cm.Immutable == nil || !*cm.Immutable {
+			t.Errorf("%s is not immutable: a change of its data must make a new ConfigMap", cm.Name)
 		}
 		assertMap(t, cm.Name+" labels", cm.Labels, InstanceLabels("pinot", "basic"))
 	}
 	assertMap(t, "data", cms[1].Data, c.ConfigMaps[0].Data)
+
+	// The pods mount the objects by their hashed names.
+	want := []string{cms[0].Name, cms[1].Name}
+	var got []string
+	for _, v := range build(t, c, 0).StatefulSet.Spec.Template.Spec.Volumes {
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				got = append(got, src.ConfigMap.Name)
+			}
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("StatefulSet projects ConfigMaps %v, want %v", got, want)
+	}
+}
+
+func TestConfigMapName(t *testing.T) {
+	base := ConfigMap{Name: "conf", Data: map[string]string{"a": "1", "b": "2"}}
+	name := ConfigMapName(base)
+	if !regexp.MustCompile(`^conf-[0-9a-f]{10}$`).MatchString(name) {
+		t.Fatalf("ConfigMapName = %q, want conf-<10 hex characters>", name)
+	}
+	tests := map[string]struct {
+		cm      ConfigMap
+		changes bool
+	}{
+		"same data, built again": {cm: ConfigMap{Name: "conf", Data: map[string]string{"b": "2", "a": "1"}}},
+		"value changed":          {cm: ConfigMap{Name: "conf", Data: map[string]string{"a": "1", "b": "3"}}, changes: true},
+		"key added":              {cm: ConfigMap{Name: "conf", Data: map[string]string{"a": "1", "b": "2", "c": ""}}, changes: true},
+		"key removed":            {cm: ConfigMap{Name: "conf", Data: map[string]string{"a": "1"}}, changes: true},
+		"key renamed":            {cm: ConfigMap{Name: "conf", Data: map[string]string{"a": "1", "c": "2"}}, changes: true},
+		// Lengths are part of the hash: moving characters between key and value changes it.
+		"boundary moved": {cm: ConfigMap{Name: "conf", Data: map[string]string{"a": "1", "b2": ""}}, changes: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := ConfigMapName(tt.cm)
+			if changed := got != ConfigMapName(base); changed != tt.changes {
+				t.Errorf("ConfigMapName %s -> %s: changed = %v, want %v", ConfigMapName(base), got, changed, tt.changes)
+			}
+		})
+	}
+	if other := ConfigMapName(ConfigMap{Name: "other", Data: base.Data}); other != "other"+strings.TrimPrefix(name, "conf") {
+		t.Errorf("ConfigMapName of another base name = %q, want the same hash after it", other)
+	}
 }
 
 func TestFileKey(t *testing.T) {

@@ -2,8 +2,6 @@ package dsoi
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"slices"
 	"testing"
 
@@ -17,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Prune and Install against a real API server.
+// Prune against a real API server.
 
 func TestPrune(t *testing.T) {
 	ctx, c, a, cluster := setup(t)
@@ -26,7 +24,7 @@ func TestPrune(t *testing.T) {
 	applyAll(t, a, allObjects(t, cluster))
 	a.Recorder = rec
 
-	// keep: everything but the broker node set, as Install would after removing it.
+	// keep: everything but the broker node set, as Reconcile would after removing it.
 	keep := map[ObjectKey]bool{}
 	cluster.NodeSets = cluster.NodeSets[:1]
 	for _, obj := range allObjects(t, cluster) {
@@ -125,154 +123,6 @@ func TestPrune(t *testing.T) {
 	}
 	if got := drain(rec); len(got) != 0 {
 		t.Errorf("third Prune recorded %q", got)
-	}
-}
-
-func TestInstall(t *testing.T) {
-	ctx, c, a, cluster := setup(t)
-	rec := events.NewFakeRecorder(100)
-	a.Recorder = rec
-	ns := cluster.Namespace
-
-	// First install: every object is created, one event each, nothing is ready yet.
-	report := install(t, a, cluster, false)
-	objs := allObjects(t, cluster)
-	if report.Writes != len(objs) || len(objs) != 9 {
-		t.Errorf("first Install wrote %d objects, want all %d (9)", report.Writes, len(objs))
-	}
-	var wantEvents []string
-	for _, obj := range objs {
-		assertAlive(t, c, obj)
-		wantEvents = append(wantEvents, fmt.Sprintf("Normal Created Created %s %s", kindOf(obj), obj.GetName()))
-	}
-	if got := drain(rec); !slices.Equal(got, wantEvents) {
-		t.Errorf("events\n%q\nwant\n%q", got, wantEvents)
-	}
-	checkReport(t, report, []wantNodeSet{
-		{"controller", KindStatefulSet, "controller", PhasePending, false},
-		{"broker", KindDeployment, "broker", PhasePending, false},
-	})
-
-	// Second install: nothing to do, so nothing written and nothing recorded.
-	before := resourceVersions(t, c, objs)
-	if report = install(t, a, cluster, false); report.Writes != 0 {
-		t.Errorf("second Install wrote %d objects, want 0", report.Writes)
-	}
-	if after := resourceVersions(t, c, objs); !maps.Equal(before, after) {
-		t.Errorf("second Install changed resourceVersions %v -> %v", before, after)
-	}
-	if got := drain(rec); len(got) != 0 {
-		t.Errorf("second Install recorded %q", got)
-	}
-
-	// The workload controllers finish (played here through the status subresource).
-	setRolledOut(t, c, ns)
-	report = install(t, a, cluster, false)
-	if report.Writes != 0 || !report.Ready() {
-		t.Errorf("Install after rollout: writes %d ready %v, want 0 and ready", report.Writes, report.Ready())
-	}
-	checkReport(t, report, []wantNodeSet{
-		{"controller", KindStatefulSet, "controller", PhaseReady, true},
-		{"broker", KindDeployment, "broker", PhaseReady, true},
-	})
-	if r := report.NodeSets[0]; r.Desired != 3 || r.Ready != 3 || r.Revision != "rev-1" {
-		t.Errorf("controller rollout %+v, want 3 of 3 ready at rev-1", r.Rollout)
-	}
-
-	// A new image: one update, and the node set rolls again.
-	cluster.NodeSets[0].Container.Image = "apachepinot/pinot:1.1.0"
-	report = install(t, a, cluster, false)
-	if report.Writes != 1 || report.Ready() {
-		t.Errorf("Install with a new image: writes %d ready %v, want 1 and not ready", report.Writes, report.Ready())
-	}
-	if r := report.NodeSets[0]; r.Done || r.Phase != PhaseProgressing || r.Message != "waiting for the StatefulSet controller to observe generation 2" {
-		t.Errorf("controller after the image change: %+v", r.Rollout)
-	}
-	if got, want := drain(rec), []string{"Normal Updated Updated StatefulSet basic-controller"}; !slices.Equal(got, want) {
-		t.Errorf("events %q, want %q", got, want)
-	}
-
-	// deletePVCs must not touch the volumes of node sets that are still there.
-	volume := pvc("data-basic-controller-0")
-	volume.Namespace = ns
-	volume.Labels = Labels("pinot", "basic", "controller", "controller")
-	if err := c.Create(ctx, volume); err != nil {
-		t.Fatal(err)
-	}
-	if report = install(t, a, cluster, true); report.Writes != 0 || len(report.Deleted) != 0 {
-		t.Errorf("Install with deletePVCs wrote %d, deleted %v; want nothing", report.Writes, report.Deleted)
-	}
-	assertAlive(t, c, volume)
-
-	// Node sets removed: their objects go, the ConfigMaps stay, and with deletePVCs the volumes too.
-	cluster.NodeSets = nil
-	report = install(t, a, cluster, true)
-	wantDeleted := []ObjectKey{
-		{"Service", "basic-controller"}, {"Service", "basic-controller-headless"}, {"Service", "basic-broker"},
-		{KindStatefulSet, "basic-controller"}, {KindDeployment, "basic-broker"},
-		{"PodDisruptionBudget", "basic-controller"}, {"PodDisruptionBudget", "basic-broker"},
-		{"PersistentVolumeClaim", "data-basic-controller-0"},
-	}
-	assertKeys(t, "deleted", report.Deleted, wantDeleted)
-	if report.Writes != len(wantDeleted) || len(report.NodeSets) != 0 {
-		t.Errorf("writes %d, node sets %v; want %d and none", report.Writes, report.NodeSets, len(wantDeleted))
-	}
-	for _, key := range wantDeleted {
-		assertGone(t, c, ns, key)
-	}
-	for _, cm := range BuildConfigMaps(cluster) {
-		assertAlive(t, c, cm)
-	}
-}
-
-type wantNodeSet struct {
-	name, kind, nodeType string
-	phase                Phase
-	done                 bool
-}
-
-func checkReport(t *testing.T, r *Report, want []wantNodeSet) {
-	t.Helper()
-	if len(r.NodeSets) != len(want) {
-		t.Fatalf("report has %d node sets, want %d", len(r.NodeSets), len(want))
-	}
-	for i, w := range want {
-		got := r.NodeSets[i]
-		if got.Name != w.name || got.Kind != w.kind || got.NodeType != w.nodeType || got.Phase != w.phase || got.Done != w.done {
-			t.Errorf("node set %d = %s %s %s %s done=%v (%s), want %+v", i, got.Name, got.Kind, got.NodeType, got.Phase, got.Done, got.Message, w)
-		}
-	}
-}
-
-func install(t *testing.T, a *Applier, c *Cluster, deletePVCs bool) *Report {
-	t.Helper()
-	r, err := a.Install(t.Context(), c, deletePVCs)
-	if err != nil {
-		t.Fatalf("Install: %v", err)
-	}
-	return r
-}
-
-// setRolledOut writes the status the StatefulSet and Deployment controllers would once every
-// pod of the current spec is ready.
-func setRolledOut(t *testing.T, c client.Client, ns string) {
-	t.Helper()
-	sts := live(t, c, objectOf(ObjectKey{KindStatefulSet, "basic-controller"}, ns).(*appsv1.StatefulSet))
-	n := *sts.Spec.Replicas
-	sts.Status = appsv1.StatefulSetStatus{
-		ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n,
-		CurrentReplicas: n, UpdatedReplicas: n, CurrentRevision: "rev-1", UpdateRevision: "rev-1",
-	}
-	if err := c.Status().Update(t.Context(), sts); err != nil {
-		t.Fatal(err)
-	}
-	d := live(t, c, objectOf(ObjectKey{KindDeployment, "basic-broker"}, ns).(*appsv1.Deployment))
-	n = *d.Spec.Replicas
-	d.Status = appsv1.DeploymentStatus{
-		ObservedGeneration: d.Generation, Replicas: n, ReadyReplicas: n, AvailableReplicas: n, UpdatedReplicas: n,
-	}
-	if err := c.Status().Update(t.Context(), d); err != nil {
-		t.Fatal(err)
 	}
 }
 

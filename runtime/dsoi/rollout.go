@@ -15,6 +15,8 @@ const (
 	PhaseProgressing Phase = "Progressing"
 	PhaseReady       Phase = "Ready"
 	PhaseStopped     Phase = "Stopped"
+	// PhaseWaiting: the node set's new spec waits for the node types before it in the order.
+	PhaseWaiting Phase = "Waiting"
 )
 
 // Rollout is how far a node set's workload has rolled out.

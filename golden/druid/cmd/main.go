@@ -21,16 +21,21 @@ import (
 	"flag"
 	"os"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1alpha1 "github.com/acme/druid-operator/api/v1alpha1"
 	"github.com/acme/druid-operator/internal/controller"
+	"github.com/acme/druid-operator/internal/dsoi"
 )
 
 var scheme = runtime.NewScheme()
@@ -59,6 +64,10 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "druid-operator.druid.apache.org",
+		// The operator reads pods only to spot crashes during rollouts: cache only its own.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}: {Label: labels.SelectorFromSet(labels.Set{dsoi.LabelManagedBy: controller.AppName + "-operator"})},
+		}},
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create manager")

@@ -88,6 +88,29 @@ type DruidSpec struct {
 	// nodes. Off by default: data outlives node sets unless asked otherwise.
 	// +optional
 	DeletePersistentVolumeClaims bool `json:"deletePersistentVolumeClaims,omitempty"`
+
+	// InstallStrategy: parallel creates every node type at once on the first install; ordered
+	// creates them one at a time in deploymentOrder, each once the one before is ready.
+	// +optional
+	// +kubebuilder:validation:Enum=parallel;ordered
+	// +kubebuilder:default=parallel
+	InstallStrategy string `json:"installStrategy,omitempty"`
+
+	// UpgradeStrategy: ordered rolls a change out one node type at a time in deploymentOrder,
+	// the next starting only when the previous one has fully rolled out; parallel rolls all
+	// node types at once.
+	// +optional
+	// +kubebuilder:validation:Enum=parallel;ordered
+	// +kubebuilder:default=ordered
+	UpgradeStrategy string `json:"upgradeStrategy,omitempty"`
+
+	// ProgressDeadlineSeconds is how long a node type may take to roll out during an upgrade
+	// before the upgrade halts (condition Degraded, reason UpgradeHalted). A node type whose
+	// pods crash halts it at once.
+	// +optional
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=1
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 }
 
 // DruidNodeType is a node type of Apache Druid.
@@ -455,6 +478,35 @@ type DruidNodeSetStatus struct {
 	Revision string `json:"revision,omitempty"`
 	// Phase is Pending, Progressing, Ready or Stopped.
 	Phase string `json:"phase"`
+	// Held is true while the node set's new spec waits for the node types before it in
+	// deploymentOrder.
+	// +optional
+	Held bool `json:"held,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// DruidUpgradeStatus is the state of the latest upgrade.
+type DruidUpgradeStatus struct {
+	// Phase is Progressing, Halted or Completed.
+	Phase string `json:"phase"`
+	// FromGeneration and ToGeneration are the CR generations the upgrade goes between.
+	FromGeneration int64 `json:"fromGeneration"`
+	ToGeneration   int64 `json:"toGeneration"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	// Duration is finishedAt - startedAt, such as 1m30s.
+	// +optional
+	Duration string `json:"duration,omitempty"`
+	// CurrentNodeType is the node type rolling out now.
+	// +optional
+	CurrentNodeType string `json:"currentNodeType,omitempty"`
+	// CurrentNodeTypeStartedAt is when the current node type began, for the progress deadline.
+	// +optional
+	CurrentNodeTypeStartedAt *metav1.Time `json:"currentNodeTypeStartedAt,omitempty"`
+	// Message says why the upgrade halted.
 	// +optional
 	Message string `json:"message,omitempty"`
 }
@@ -474,6 +526,9 @@ type DruidStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	NodeSets []DruidNodeSetStatus `json:"nodeSets,omitempty"`
+	// Upgrade is the latest upgrade: any change of the spec after the first install.
+	// +optional
+	Upgrade *DruidUpgradeStatus `json:"upgrade,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -482,6 +537,8 @@ type DruidStatus struct {
 // +kubebuilder:printcolumn:name="Available",type=string,JSONPath=`.status.conditions[?(@.type=="Available")].status`
 // +kubebuilder:printcolumn:name="Progressing",type=string,JSONPath=`.status.conditions[?(@.type=="Progressing")].status`
 // +kubebuilder:printcolumn:name="Degraded",type=string,JSONPath=`.status.conditions[?(@.type=="Degraded")].status`
+// +kubebuilder:printcolumn:name="Upgrade",type=string,JSONPath=`.status.upgrade.phase`
+// +kubebuilder:printcolumn:name="Node Type",type=string,JSONPath=`.status.upgrade.currentNodeType`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // Druid is a Apache Druid cluster.

@@ -68,6 +68,16 @@ type Applier struct {
 // Apply makes the live object match desired and says what it did. After a create or an
 // update desired holds the API server's answer; when nothing changed it holds the live object.
 func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, error) {
+	return a.apply(ctx, desired, true)
+}
+
+// Plan says what Apply would do, without writing: Created when the object is missing,
+// Updated or Recreating when it differs, Unchanged, or Waiting while it is being deleted.
+func (a *Applier) Plan(ctx context.Context, desired client.Object) (Action, error) {
+	return a.apply(ctx, desired.DeepCopyObject().(client.Object), false)
+}
+
+func (a *Applier) apply(ctx context.Context, desired client.Object, write bool) (Action, error) {
 	_, isClaim := desired.(*corev1.PersistentVolumeClaim)
 	// Claims get no owner: their data must outlive the CR, as StatefulSet claims do.
 	if !isClaim {
@@ -93,6 +103,9 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, err
 	err = a.Client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	switch {
 	case apierrors.IsNotFound(err):
+		if !write {
+			return Created, nil
+		}
 		if err := a.Client.Create(ctx, desired); err != nil {
 			return "", fmt.Errorf("create %s: %w", describe(desired), err)
 		}
@@ -114,6 +127,9 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, err
 		}
 	}
 	if immutableChanged(desired, existing) {
+		if !write {
+			return Recreating, nil
+		}
 		if err := a.Client.Delete(ctx, existing, client.PropagationPolicy("Orphan"), client.Preconditions{UID: ptrUID(existing)}); err != nil && !apierrors.IsNotFound(err) {
 			return "", fmt.Errorf("delete %s to change an immutable field: %w", describe(desired), err)
 		}
@@ -123,6 +139,9 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, err
 	if existing.GetAnnotations()[AnnotationSpecHash] == hash && upToDate(desired, existing) {
 		copyInto(desired, existing)
 		return Unchanged, nil
+	}
+	if !write {
+		return Updated, nil
 	}
 	keepServerFields(desired, existing)
 	desired.SetResourceVersion(existing.GetResourceVersion())
@@ -135,10 +154,25 @@ func (a *Applier) Apply(ctx context.Context, desired client.Object) (Action, err
 	return Updated, nil
 }
 
+// event records a Normal event about the owner; obj, when not nil, is the object acted on.
 func (a *Applier) event(obj client.Object, reason, action, note string, args ...any) {
-	if a.Recorder != nil {
-		a.Recorder.Eventf(a.Owner, obj, corev1.EventTypeNormal, reason, action, note, args...)
+	a.record(corev1.EventTypeNormal, obj, reason, action, note, args...)
+}
+
+// warning records a Warning event about the owner.
+func (a *Applier) warning(obj client.Object, reason, action, note string, args ...any) {
+	a.record(corev1.EventTypeWarning, obj, reason, action, note, args...)
+}
+
+func (a *Applier) record(eventType string, obj client.Object, reason, action, note string, args ...any) {
+	if a.Recorder == nil {
+		return
 	}
+	var related runtime.Object // a nil client.Object must reach the recorder as a nil interface
+	if obj != nil {
+		related = obj
+	}
+	a.Recorder.Eventf(a.Owner, related, eventType, reason, action, note, args...)
 }
 
 // describe names an object for messages: "StatefulSet pinot-basic-controller".

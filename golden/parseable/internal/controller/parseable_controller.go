@@ -19,11 +19,13 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -42,7 +44,16 @@ type ParseableReconciler struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Recorder events.EventRecorder
+	// Now is the clock; nil means time.Now (tests set it).
+	Now func() time.Time
 }
+
+// Rollout defaults from the description; spec.installStrategy and spec.upgradeStrategy override them.
+const (
+	defaultInstallStrategy  = "parallel"
+	defaultUpgradeStrategy  = "ordered"
+	defaultProgressDeadline = 600 * time.Second
+)
 
 // +kubebuilder:rbac:groups=observability.parseable.com,resources=parseables,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=observability.parseable.com,resources=parseables/status,verbs=get;update;patch
@@ -50,6 +61,7 @@ type ParseableReconciler struct {
 // +kubebuilder:rbac:groups="",resources=configmaps;services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=statefulsets;deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -78,7 +90,7 @@ func (r *ParseableReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
 	}
 	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
-	report, err := applier.Install(ctx, cluster, cr.Spec.DeletePersistentVolumeClaims)
+	report, err := applier.Reconcile(ctx, cluster, r.options(&cr), upgradeFromStatus(cr.Status.Upgrade))
 	if err != nil {
 		log.Error(err, "reconcile failed")
 		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
@@ -90,7 +102,72 @@ func (r *ParseableReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	dsoi.SetRolloutConditions(&cr.Status.Conditions, cr.Generation, report)
 	cr.Status.NodeSets = nodeSetStatus(report)
-	return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
+	cr.Status.Upgrade = upgradeToStatus(report.Upgrade)
+	if report.Failure != "" && !report.Halted {
+		log.Info("node set failing", "problem", report.Failure)
+	}
+	return ctrl.Result{RequeueAfter: report.RequeueAfter}, r.updateStatus(ctx, &cr, old)
+}
+
+// options turns the CR's rollout settings into the dsoi library's options.
+func (r *ParseableReconciler) options(cr *v1alpha1.Parseable) dsoi.Options {
+	install, upgrade := cr.Spec.InstallStrategy, cr.Spec.UpgradeStrategy
+	if install == "" {
+		install = defaultInstallStrategy
+	}
+	if upgrade == "" {
+		upgrade = defaultUpgradeStrategy
+	}
+	deadline := defaultProgressDeadline
+	if cr.Spec.ProgressDeadlineSeconds != nil {
+		deadline = time.Duration(*cr.Spec.ProgressDeadlineSeconds) * time.Second
+	}
+	order := make([]string, 0, len(cr.Spec.DeploymentOrder))
+	for _, t := range cr.Spec.DeploymentOrder {
+		order = append(order, string(t))
+	}
+	return dsoi.Options{
+		Order:            order,
+		InstallOrdered:   install == "ordered",
+		UpgradeOrdered:   upgrade == "ordered",
+		ProgressDeadline: deadline,
+		DeletePVCs:       cr.Spec.DeletePersistentVolumeClaims,
+		Generation:       cr.Generation,
+		LastGeneration:   cr.Status.ObservedGeneration,
+		Now:              r.Now,
+	}
+}
+
+func upgradeFromStatus(s *v1alpha1.ParseableUpgradeStatus) *dsoi.Upgrade {
+	if s == nil {
+		return nil
+	}
+	return &dsoi.Upgrade{
+		Phase: s.Phase, FromGeneration: s.FromGeneration, ToGeneration: s.ToGeneration,
+		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Duration: s.Duration,
+		NodeType: s.CurrentNodeType, NodeTypeStartedAt: s.CurrentNodeTypeStartedAt, Message: s.Message,
+	}
+}
+
+func upgradeToStatus(u *dsoi.Upgrade) *v1alpha1.ParseableUpgradeStatus {
+	if u == nil {
+		return nil
+	}
+	return &v1alpha1.ParseableUpgradeStatus{
+		Phase: u.Phase, FromGeneration: u.FromGeneration, ToGeneration: u.ToGeneration,
+		StartedAt: truncated(u.StartedAt), FinishedAt: truncated(u.FinishedAt), Duration: u.Duration,
+		CurrentNodeType: u.NodeType, CurrentNodeTypeStartedAt: truncated(u.NodeTypeStartedAt), Message: u.Message,
+	}
+}
+
+// truncated drops what the API server would drop (it stores seconds), so the status read
+// back compares equal to the one written and an idle reconcile writes nothing.
+func truncated(t *metav1.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	out := metav1.NewTime(t.Truncate(time.Second))
+	return &out
 }
 
 // updateStatus writes the status only when it changed.
@@ -108,7 +185,7 @@ func nodeSetStatus(report *dsoi.Report) []v1alpha1.ParseableNodeSetStatus {
 		out = append(out, v1alpha1.ParseableNodeSetStatus{
 			Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType,
 			Replicas: ns.Desired, ReadyReplicas: ns.Ready, UpdatedReplicas: ns.Updated,
-			Revision: ns.Revision, Phase: string(ns.Phase), Message: ns.Message,
+			Revision: ns.Revision, Phase: string(ns.Phase), Held: ns.Held, Message: ns.Message,
 		})
 	}
 	return out
@@ -128,6 +205,9 @@ var ()
 var containerNames = map[v1alpha1.ParseableNodeType]string{
 	v1alpha1.ParseableNodeTypeServer: "server",
 }
+
+// clusterFiles are the cluster-wide config files, shared by every node set that mounts them.
+var clusterFiles = []configFile{}
 
 // nodeTypeFiles lists the config files mounted into each node type.
 var nodeTypeFiles = map[v1alpha1.ParseableNodeType][]configFile{
@@ -156,16 +236,15 @@ func orDefault(content string, f configFile) string {
 	return content
 }
 
-// ConfigMap names: one per app config group, one for nodes without a group, one for
-// cluster-wide files. Group names hold no dot, so the names never collide.
-func groupConfigMapName(cr *v1alpha1.Parseable, group string) string {
-	if group == "" {
-		return cr.Name + "-config"
-	}
-	return cr.Name + "-config." + group
+// ConfigMaps: each node set gets one holding exactly the files of its app config group that
+// it mounts, and the cluster one holding the cluster-wide files. These are base names: the
+// dsoi library adds a hash of the content, so a change rolls exactly the node sets that
+// mount it, each in its turn.
+func nodeSetConfigMapName(cr *v1alpha1.Parseable, node string) string {
+	return cr.Name + "-" + node + "-config"
 }
 
-func clusterConfigMapName(cr *v1alpha1.Parseable) string { return cr.Name + "-cluster-config" }
+func clusterConfigMapName(cr *v1alpha1.Parseable) string { return cr.Name + "-config" }
 
 // desiredCluster translates the resource into what the dsoi library builds and applies.
 func desiredCluster(cr *v1alpha1.Parseable) (*dsoi.Cluster, error) {
@@ -181,7 +260,6 @@ func desiredCluster(cr *v1alpha1.Parseable) (*dsoi.Cluster, error) {
 	for i := range cr.Spec.ParseableConfig {
 		groups[cr.Spec.ParseableConfig[i].Name] = &cr.Spec.ParseableConfig[i]
 	}
-	configMaps := map[string]map[string]string{}
 	env := dependencyEnv(cr)
 
 	for _, node := range cr.Spec.Nodes {
@@ -230,21 +308,26 @@ func desiredCluster(cr *v1alpha1.Parseable) (*dsoi.Cluster, error) {
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})
 		}
+		nodeData := map[string]string{}
 		for _, f := range nodeTypeFiles[node.NodeType] {
-			cmName, content := groupConfigMapName(cr, node.ParseableConfig), nodeFileContent(group, f)
-			if f.cluster {
-				cmName, content = clusterConfigMapName(cr), clusterFileContent(cr, f)
+			cmName := clusterConfigMapName(cr)
+			if !f.cluster {
+				cmName = nodeSetConfigMapName(cr, node.Name)
+				nodeData[f.key] = orDefault(nodeFileContent(group, f), f)
 			}
-			if configMaps[cmName] == nil {
-				configMaps[cmName] = map[string]string{}
-			}
-			configMaps[cmName][f.key] = orDefault(content, f)
 			ns.Files = append(ns.Files, dsoi.File{ConfigMap: cmName, Key: f.key, FileName: f.fileName, MountPath: f.mountPath})
+		}
+		if len(nodeData) > 0 {
+			c.ConfigMaps = append(c.ConfigMaps, dsoi.ConfigMap{Name: nodeSetConfigMapName(cr, node.Name), Data: nodeData})
 		}
 		c.NodeSets = append(c.NodeSets, ns)
 	}
-	for name, data := range configMaps {
-		c.ConfigMaps = append(c.ConfigMaps, dsoi.ConfigMap{Name: name, Data: data})
+	if len(clusterFiles) > 0 {
+		data := map[string]string{}
+		for _, f := range clusterFiles {
+			data[f.key] = orDefault(clusterFileContent(cr, f), f)
+		}
+		c.ConfigMaps = append(c.ConfigMaps, dsoi.ConfigMap{Name: clusterConfigMapName(cr), Data: data})
 	}
 	return c, nil
 }

@@ -17,6 +17,8 @@ limitations under the License.
 package dsoi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"sort"
@@ -40,7 +42,7 @@ const (
 type Cluster struct {
 	// App is the application name (pinot, druid ...), Instance the CR's name, Namespace its namespace.
 	App, Instance, Namespace string
-	// ConfigMaps are the app config groups and cluster-wide files, by ConfigMap name.
+	// ConfigMaps hold the config files of node sets and the cluster-wide files.
 	ConfigMaps []ConfigMap
 	NodeSets   []NodeSet
 	// Stopped scales every node set to zero, keeping its objects and data.
@@ -49,7 +51,10 @@ type Cluster struct {
 	DisablePDB bool
 }
 
-// ConfigMap is a ConfigMap holding config files, one key per file.
+// ConfigMap is a ConfigMap holding config files, one key per file. Name is a base name: the
+// object is named Name-<hash of Data> and immutable, so a change makes a new ConfigMap that
+// only the node sets rolled onto it read. Node sets waiting their turn in an ordered upgrade
+// keep reading the old one, which is deleted once no workload refers to it.
 type ConfigMap struct {
 	Name string
 	Data map[string]string
@@ -116,8 +121,9 @@ func BuildConfigMaps(c *Cluster) []*corev1.ConfigMap {
 	out := make([]*corev1.ConfigMap, 0, len(c.ConfigMaps))
 	for _, cm := range c.ConfigMaps {
 		out = append(out, &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: cm.Name, Namespace: c.Namespace, Labels: InstanceLabels(c.App, c.Instance)},
+			ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(cm), Namespace: c.Namespace, Labels: InstanceLabels(c.App, c.Instance)},
 			Data:       cm.Data,
+			Immutable:  ptr.To(true),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -243,7 +249,7 @@ func podTemplate(c *Cluster, ns *NodeSet, labels map[string]string, configHash s
 	for _, p := range []*corev1.Probe{container.LivenessProbe, container.ReadinessProbe, container.StartupProbe} {
 		defaultProbe(p)
 	}
-	volumes, mounts, err := configVolumes(ns.Files)
+	volumes, mounts, err := configVolumes(ns.Files, configMapObjectNames(c))
 	if err != nil {
 		return corev1.PodTemplateSpec{}, fmt.Errorf("node set %q: %w", ns.Name, err)
 	}
@@ -269,11 +275,14 @@ func podTemplate(c *Cluster, ns *NodeSet, labels map[string]string, configHash s
 
 // configVolumes mounts config files: one projected volume per directory, so several files
 // in one directory (even from different ConfigMaps) work, and a file never hides its siblings.
-func configVolumes(files []File) ([]corev1.Volume, []corev1.VolumeMount, error) {
+func configVolumes(files []File, names map[string]string) ([]corev1.Volume, []corev1.VolumeMount, error) {
 	byDir := map[string][]File{}
 	for _, f := range files {
 		if !path.IsAbs(f.MountPath) {
 			return nil, nil, fmt.Errorf("config file %q: mountPath %q is not absolute", f.FileName, f.MountPath)
+		}
+		if _, ok := names[f.ConfigMap]; !ok {
+			return nil, nil, fmt.Errorf("config file %q: the cluster has no ConfigMap %q", f.FileName, f.ConfigMap)
 		}
 		dir := path.Clean(f.MountPath)
 		byDir[dir] = append(byDir[dir], f)
@@ -290,7 +299,7 @@ func configVolumes(files []File) ([]corev1.Volume, []corev1.VolumeMount, error) 
 		var sources []corev1.VolumeProjection
 		for _, f := range byDir[dir] {
 			sources = append(sources, corev1.VolumeProjection{ConfigMap: &corev1.ConfigMapProjection{
-				LocalObjectReference: corev1.LocalObjectReference{Name: f.ConfigMap},
+				LocalObjectReference: corev1.LocalObjectReference{Name: names[f.ConfigMap]},
 				Items:                []corev1.KeyToPath{{Key: f.Key, Path: f.FileName}},
 			}})
 		}
@@ -300,6 +309,29 @@ func configVolumes(files []File) ([]corev1.Volume, []corev1.VolumeMount, error) 
 		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir, ReadOnly: true})
 	}
 	return volumes, mounts, nil
+}
+
+// ConfigMapName is the name of a ConfigMap's object: its base name and a hash of its data.
+func ConfigMapName(cm ConfigMap) string {
+	keys := make([]string, 0, len(cm.Data))
+	for k := range cm.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(cm.Data[k]), cm.Data[k])
+	}
+	return cm.Name + "-" + hex.EncodeToString(h.Sum(nil))[:10]
+}
+
+// configMapNames maps base names to object names.
+func configMapObjectNames(c *Cluster) map[string]string {
+	names := make(map[string]string, len(c.ConfigMaps))
+	for _, cm := range c.ConfigMaps {
+		names[cm.Name] = ConfigMapName(cm)
+	}
+	return names
 }
 
 // FileKey is the ConfigMap key of a config file: its name with characters that ConfigMap

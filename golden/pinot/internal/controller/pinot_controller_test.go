@@ -18,9 +18,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,103 +28,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	v1beta1 "github.com/acme/pinot-operator/api/v1beta1"
 	"github.com/acme/pinot-operator/internal/dsoi"
 )
-
-// dependencyEnvNames are the environment variables the description asks every node container to get.
-var dependencyEnvNames = []string{"ZK_ADDRESS"}
-
-// loadSample reads the sample CR shipped in config/samples, so the tests prove the API
-// server accepts it and the operator installs it.
-func loadSample(t *testing.T) *v1beta1.Pinot {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", "v1beta1_pinot.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := &v1beta1.Pinot{}
-	if err := yaml.UnmarshalStrict(data, cr); err != nil {
-		t.Fatalf("sample: %v", err)
-	}
-	return cr
-}
-
-// newCluster creates the sample CR in a namespace of its own and returns it.
-func newCluster(t *testing.T, edit func(*v1beta1.Pinot)) *v1beta1.Pinot {
-	t.Helper()
-	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
-	if err := k8sClient.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	cr := loadSample(t)
-	cr.Namespace = ns.Name
-	if edit != nil {
-		edit(cr)
-	}
-	if err := k8sClient.Create(ctx, cr); err != nil {
-		t.Fatalf("the API server refused the sample: %v", err)
-	}
-	return cr
-}
-
-// reconcile runs one reconcile of cr and returns the CR as stored afterwards and the events.
-func reconcile(t *testing.T, cr *v1beta1.Pinot) (*v1beta1.Pinot, []string) {
-	t.Helper()
-	recorder := events.NewFakeRecorder(100)
-	r := &PinotReconciler{Client: k8sClient, Scheme: testScheme, Recorder: recorder}
-	key := client.ObjectKeyFromObject(cr)
-	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key}); err != nil {
-		t.Fatalf("reconcile: %v", err)
-	}
-	out := &v1beta1.Pinot{}
-	if err := k8sClient.Get(context.Background(), key, out); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for len(recorder.Events) > 0 {
-		got = append(got, <-recorder.Events)
-	}
-	return out, got
-}
-
-func get(t *testing.T, cr *v1beta1.Pinot, name string, obj client.Object) {
-	t.Helper()
-	if err := k8sClient.Get(context.Background(), types.NamespacedName{Namespace: cr.Namespace, Name: name}, obj); err != nil {
-		t.Fatalf("get %T %s: %v", obj, name, err)
-	}
-}
-
-func k8sConfigOf(cr *v1beta1.Pinot, name string) *v1beta1.PinotK8sConfig {
-	for i := range cr.Spec.K8sConfig {
-		if cr.Spec.K8sConfig[i].Name == name {
-			return &cr.Spec.K8sConfig[i]
-		}
-	}
-	return nil
-}
-
-// podTemplate returns the pod template and selector of a node set's workload.
-func podTemplate(t *testing.T, cr *v1beta1.Pinot, node v1beta1.PinotNode) (corev1.PodTemplateSpec, *metav1.LabelSelector, []metav1.OwnerReference) {
-	t.Helper()
-	name := dsoi.ObjectName(cr.Name, node.Name)
-	if node.Kind == dsoi.KindStatefulSet {
-		sts := &appsv1.StatefulSet{}
-		get(t, cr, name, sts)
-		return sts.Spec.Template, sts.Spec.Selector, sts.OwnerReferences
-	}
-	d := &appsv1.Deployment{}
-	get(t, cr, name, d)
-	return d.Spec.Template, d.Spec.Selector, d.OwnerReferences
-}
 
 func TestSampleInstallsEveryNodeSet(t *testing.T) {
 	cr := newCluster(t, nil)
@@ -208,15 +114,31 @@ func TestSampleInstallsEveryNodeSet(t *testing.T) {
 		get(t, cr, dsoi.ObjectName(cr.Name, node.Name), &policyv1.PodDisruptionBudget{})
 	}
 
-	// Config files: the sample's contents land in the ConfigMaps the pods mount.
-	for _, g := range cr.Spec.PinotConfig {
-		cm := &corev1.ConfigMap{}
-		get(t, cr, groupConfigMapName(cr, g.Name), cm)
-		for _, files := range nodeTypeFiles {
-			for _, f := range files {
-				if want := nodeFileContent(&g, f); !f.cluster && want != "" && cm.Data[f.key] != want {
-					t.Errorf("ConfigMap %s key %s = %q, want %q", cm.Name, f.key, cm.Data[f.key], want)
-				}
+	// Config files: the sample's contents land, unchanged, in immutable ConfigMaps the pods mount.
+	groups := map[string]*v1beta1.PinotConfig{}
+	for i := range cr.Spec.PinotConfig {
+		groups[cr.Spec.PinotConfig[i].Name] = &cr.Spec.PinotConfig[i]
+	}
+	for _, node := range cr.Spec.Nodes {
+		tmpl, _, _ := podTemplate(t, cr, node)
+		data := map[string]string{}
+		for _, name := range mountedConfigMaps(tmpl) {
+			cm := &corev1.ConfigMap{}
+			get(t, cr, name, cm)
+			if cm.Immutable == nil || !*cm.Immutable {
+				t.Errorf("ConfigMap %s is mutable", name)
+			}
+			for k, v := range cm.Data {
+				data[k] = v
+			}
+		}
+		for _, f := range nodeTypeFiles[node.NodeType] {
+			want := orDefault(clusterFileContent(cr, f), f)
+			if !f.cluster {
+				want = orDefault(nodeFileContent(groups[node.PinotConfig], f), f)
+			}
+			if data[f.key] != want {
+				t.Errorf("node %s: file %s = %q, want %q", node.Name, f.fileName, data[f.key], want)
 			}
 		}
 	}
@@ -238,8 +160,13 @@ func TestSampleInstallsEveryNodeSet(t *testing.T) {
 
 func TestIdleReconcileWritesNothing(t *testing.T) {
 	cr := newCluster(t, nil)
-	cr, _ = reconcile(t, cr)
+	cr, _ = reconcile(t, cr) // installed, not yet ready
 	before := resourceVersions(t, cr)
+	if again, got := reconcile(t, cr); again.ResourceVersion != cr.ResourceVersion || len(got) != 0 || !equalMaps(before, resourceVersions(t, cr)) {
+		t.Errorf("a second reconcile during the install wrote something: events %v", got)
+	}
+	cr, _ = rollOut(t, cr) // and once everything is ready
+	before = resourceVersions(t, cr)
 	after, got := reconcile(t, cr)
 	if now := resourceVersions(t, after); !equalMaps(before, now) {
 		t.Errorf("a reconcile with nothing to do changed objects:\nbefore %v\nafter  %v", before, now)
@@ -252,42 +179,9 @@ func TestIdleReconcileWritesNothing(t *testing.T) {
 	}
 }
 
-func TestConfigChangeRollsOnlyItsNodeSets(t *testing.T) {
-	cr := newCluster(t, nil)
-	cr, _ = reconcile(t, cr)
-	if len(cr.Spec.PinotConfig) == 0 {
-		t.Skip("this application has no node config files")
-	}
-	hashes := configHashes(t, cr)
-	group := &cr.Spec.PinotConfig[0]
-	changed := false
-	group.ControllerConf += "\n# changed by a test\n"
-	changed = true
-	group.BrokerConf += "\n# changed by a test\n"
-	changed = true
-	group.ServerConf += "\n# changed by a test\n"
-	changed = true
-	group.MinionConf += "\n# changed by a test\n"
-	changed = true
-	if !changed {
-		t.Skip("no node config file")
-	}
-	if err := k8sClient.Update(context.Background(), cr); err != nil {
-		t.Fatal(err)
-	}
-	cr, _ = reconcile(t, cr)
-	now := configHashes(t, cr)
-	for _, node := range cr.Spec.Nodes {
-		uses := node.PinotConfig == group.Name && slices.ContainsFunc(nodeTypeFiles[node.NodeType], func(f configFile) bool { return !f.cluster })
-		if rolled := hashes[node.Name] != now[node.Name]; rolled != uses {
-			t.Errorf("node %s (group %q): config hash changed = %v, want %v", node.Name, node.PinotConfig, rolled, uses)
-		}
-	}
-}
-
 func TestDriftIsReverted(t *testing.T) {
 	cr := newCluster(t, nil)
-	cr, _ = reconcile(t, cr)
+	cr, _ = rollOut(t, cr)
 	ctx := context.Background()
 	node := cr.Spec.Nodes[0]
 	svc := &corev1.Service{}
@@ -295,31 +189,52 @@ func TestDriftIsReverted(t *testing.T) {
 	if err := k8sClient.Delete(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	var cms corev1.ConfigMapList
-	if err := k8sClient.List(ctx, &cms, client.InNamespace(cr.Namespace)); err != nil {
-		t.Fatal(err)
-	}
-	edited := map[string]map[string]string{}
-	for _, cm := range cms.Items {
-		if len(cm.OwnerReferences) == 0 {
-			continue
-		}
-		edited[cm.Name] = cm.Data
+	tmpl, _, _ := podTemplate(t, cr, node)
+	for _, name := range mountedConfigMaps(tmpl) {
+		cm := &corev1.ConfigMap{}
+		get(t, cr, name, cm)
+		// Config files cannot be edited by hand: the ConfigMaps are immutable.
 		cm.Data = map[string]string{"hand-edited": "yes"}
-		if err := k8sClient.Update(ctx, &cm); err != nil {
+		if err := k8sClient.Update(ctx, cm); err == nil {
+			t.Errorf("ConfigMap %s accepted a hand edit", name)
+		}
+		if err := k8sClient.Delete(ctx, cm); err != nil {
 			t.Fatal(err)
 		}
 	}
-	reconcile(t, cr)
+	sts := workloads(t, cr)[node.Name]
+	switch w := sts.(type) {
+	case *appsv1.StatefulSet:
+		w.Spec.Replicas = ptrTo(*w.Spec.Replicas + 3)
+	case *appsv1.Deployment:
+		w.Spec.Replicas = ptrTo(*w.Spec.Replicas + 3)
+	}
+	if err := k8sClient.Update(ctx, sts); err != nil {
+		t.Fatal(err)
+	}
+
+	cr, _ = reconcile(t, cr)
 	get(t, cr, dsoi.ObjectName(cr.Name, node.Name), &corev1.Service{})
-	for name, want := range edited {
-		cm := &corev1.ConfigMap{}
-		get(t, cr, name, cm)
-		if !equalMaps(cm.Data, want) {
-			t.Errorf("ConfigMap %s not reverted: %v", name, cm.Data)
+	for _, name := range mountedConfigMaps(tmpl) {
+		get(t, cr, name, &corev1.ConfigMap{})
+	}
+	want := int32(1)
+	if node.Replicas != nil {
+		want = *node.Replicas
+	}
+	switch w := workloads(t, cr)[node.Name].(type) {
+	case *appsv1.StatefulSet:
+		if *w.Spec.Replicas != want {
+			t.Errorf("hand-edited replicas not reverted: %d, want %d", *w.Spec.Replicas, want)
+		}
+	case *appsv1.Deployment:
+		if *w.Spec.Replicas != want {
+			t.Errorf("hand-edited replicas not reverted: %d, want %d", *w.Spec.Replicas, want)
 		}
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 func TestRemovedNodeSetIsDeleted(t *testing.T) {
 	cr := newCluster(t, func(cr *v1beta1.Pinot) {
@@ -354,7 +269,7 @@ func TestRemovedNodeSetIsDeleted(t *testing.T) {
 
 func TestPausedWritesNothing(t *testing.T) {
 	cr := newCluster(t, nil)
-	cr, _ = reconcile(t, cr)
+	cr, _ = rollOut(t, cr)
 	cr.Spec.Paused = true
 	cr.Spec.K8sConfig[0].Image += "-changed"
 	if err := k8sClient.Update(context.Background(), cr); err != nil {
@@ -372,7 +287,7 @@ func TestPausedWritesNothing(t *testing.T) {
 	if err := k8sClient.Update(context.Background(), cr); err != nil {
 		t.Fatal(err)
 	}
-	cr, _ = reconcile(t, cr)
+	cr, _ = rollOut(t, cr)
 	for _, node := range cr.Spec.Nodes {
 		if node.K8sConfig != cr.Spec.K8sConfig[0].Name {
 			continue
@@ -382,6 +297,54 @@ func TestPausedWritesNothing(t *testing.T) {
 			t.Errorf("node %s: image %q after unpause, want %q", node.Name, tmpl.Spec.Containers[0].Image, cr.Spec.K8sConfig[0].Image)
 		}
 	}
+}
+
+func TestStopScalesToZeroAndBack(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	replicas := func() map[string]int32 {
+		out := map[string]int32{}
+		for name, obj := range workloads(t, cr) {
+			switch w := obj.(type) {
+			case *appsv1.StatefulSet:
+				out[name] = *w.Spec.Replicas
+			case *appsv1.Deployment:
+				out[name] = *w.Spec.Replicas
+			}
+		}
+		return out
+	}
+	running := replicas()
+	cr = update(t, cr, func(cr *v1beta1.Pinot) { cr.Spec.Stopped = true })
+	cr, _ = rollOut(t, cr)
+	for name, n := range replicas() {
+		if n != 0 {
+			t.Errorf("node set %s has %d replicas while stopped", name, n)
+		}
+	}
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionAvailable); c == nil || c.Reason != "Stopped" {
+		t.Errorf("Available = %+v, want reason Stopped", c)
+	}
+	cr = update(t, cr, func(cr *v1beta1.Pinot) { cr.Spec.Stopped = false })
+	cr, _ = rollOut(t, cr)
+	if got := replicas(); !equalReplicas(got, running) {
+		t.Errorf("replicas after restart %v, want %v", got, running)
+	}
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionAvailable); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("Available = %+v after restart, want True", c)
+	}
+}
+
+func equalReplicas(a, b map[string]int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func TestAPIServerRejectsInconsistentSpecs(t *testing.T) {
@@ -420,47 +383,4 @@ func TestAPIServerRejectsInconsistentSpecs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// resourceVersions maps every object in the CR's namespace to its resourceVersion.
-func resourceVersions(t *testing.T, cr *v1beta1.Pinot) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]string{}
-	lists := []client.ObjectList{&corev1.ConfigMapList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}, &appsv1.DeploymentList{}, &policyv1.PodDisruptionBudgetList{}}
-	for _, list := range lists {
-		if err := k8sClient.List(ctx, list, client.InNamespace(cr.Namespace)); err != nil {
-			t.Fatal(err)
-		}
-		if err := meta.EachListItem(list, func(o runtime.Object) error {
-			obj := o.(client.Object)
-			out[fmt.Sprintf("%T/%s", obj, obj.GetName())] = obj.GetResourceVersion()
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-func configHashes(t *testing.T, cr *v1beta1.Pinot) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, node := range cr.Spec.Nodes {
-		tmpl, _, _ := podTemplate(t, cr, node)
-		out[node.Name] = tmpl.Annotations[dsoi.AnnotationConfigHash]
-	}
-	return out
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
