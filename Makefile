@@ -25,13 +25,27 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'); echo "gofmt: files above need formatting"; exit 1; }
 
 .PHONY: test
-test: vet control-plane ## All tests: unit, golden trees, and every golden project's own `make test`.
+test: vet control-plane ## All tests: unit, golden trees, every golden project's own `make test`, then e2e.
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -timeout 60m ./...
+	$(MAKE) e2e
 
 .PHONY: golden
 golden: ## Rewrite the golden trees from the current templates.
 	$(GO) test ./golden -run TestGoldenTrees -update
 
 .PHONY: bench
-bench: ## Render time and allocations per golden case and for 10, 50 and 200 node types.
+bench: bench-render bench-e2e ## All figures: render benchmarks, then each golden operator on a KWOK cluster.
+
+.PHONY: bench-render
+bench-render: ## Render time and allocations per golden case and for 10, 50 and 200 node types.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/scaffold
+
+.PHONY: e2e
+e2e: ## End-to-end tests: every golden operator on a KWOK cluster (real API server, controllers, scheduler).
+	DSOI_E2E=1 DSOI_K8S_BIN="$$(hack/build-control-plane.sh all)" $(GO) test ./test/e2e -count=1 -v -timeout 60m
+
+.PHONY: bench-e2e
+bench-e2e: ## The e2e figures of every golden operator (time to Available, upgrade, requests, memory), one E2E line each.
+	@log=$$(mktemp); DSOI_E2E=1 DSOI_E2E_BENCH=1 DSOI_K8S_BIN="$$(hack/build-control-plane.sh all)" \
+		$(GO) test ./test/e2e -run TestE2E -v -count=1 -timeout 60m >$$log 2>&1; status=$$?; \
+		grep '^E2E' $$log; [ $$status -eq 0 ] || tail -100 $$log; rm -f $$log; exit $$status

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dsoi-gen/dsoi-gen/pkg/plugin"
 	"github.com/dsoi-gen/dsoi-gen/pkg/scaffold"
 )
 
@@ -21,7 +22,7 @@ DIR must be empty or missing unless --force is given.`,
   dsoi-gen init --app kafka.yaml ./kafka-operator`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			desc, err := loadDescription(app, example)
+			desc, err := plugin.LoadDescription(app, example)
 			if err != nil {
 				return err
 			}

@@ -595,6 +595,7 @@ func reconcile(t *testing.T, a *Applier, c *Cluster, opts Options, prev *Upgrade
 	if err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
+	a.RecordEvents(r.Events) // as a controller does once the status is stored
 	return r
 }
 

@@ -204,12 +204,12 @@ func TestNextUpgrade(t *testing.T) {
 			}
 			for i, w := range tt.events {
 				e := events[i]
-				if e.warning != w.warning || e.reason != w.reason || e.action != "Upgrade" {
+				if e.Warning != w.warning || e.Reason != w.reason || e.Action != "Upgrade" {
 					t.Errorf("event %d = %+v, want warning=%v reason %s action Upgrade", i, e, w.warning, w.reason)
 				}
 				for _, s := range w.contains {
-					if !strings.Contains(e.note, s) {
-						t.Errorf("event %d note %q, want it to contain %q", i, e.note, s)
+					if !strings.Contains(e.Note, s) {
+						t.Errorf("event %d note %q, want it to contain %q", i, e.Note, s)
 					}
 				}
 			}

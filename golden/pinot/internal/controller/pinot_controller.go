@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -86,7 +87,7 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil {
 		// A spec the API server accepted but that cannot be built: only a spec change helps.
 		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "InvalidSpec", err.Error())
-		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "InvalidSpec", "Reconcile", err.Error())
+		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "InvalidSpec", "Reconcile", "%s", err.Error())
 		return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
 	}
 	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
@@ -94,7 +95,7 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil {
 		log.Error(err, "reconcile failed")
 		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
-		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", err.Error())
+		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", "%s", err.Error())
 		if serr := r.updateStatus(ctx, &cr, old); serr != nil {
 			log.Error(serr, "status update failed")
 		}
@@ -106,7 +107,17 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if report.Failure != "" && !report.Halted {
 		log.Info("node set failing", "problem", report.Failure)
 	}
-	return ctrl.Result{RequeueAfter: report.RequeueAfter}, r.updateStatus(ctx, &cr, old)
+	if err := r.updateStatus(ctx, &cr, old); err != nil {
+		if apierrors.IsConflict(err) {
+			// The cache held an older CR than our own last status write; the newer one is on
+			// its way through the watch. Look again then, quietly.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	// Upgrade events only now: a reconcile that lost the conflict above repeats none.
+	applier.RecordEvents(report.Events)
+	return ctrl.Result{RequeueAfter: report.RequeueAfter}, nil
 }
 
 // options turns the CR's rollout settings into the dsoi library's options.

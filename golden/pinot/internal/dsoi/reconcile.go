@@ -69,6 +69,8 @@ type Report struct {
 	Halted  bool
 	// Stopped: spec.stopped scaled every node set to zero.
 	Stopped bool
+	// Events about the upgrade, for RecordEvents once the status is stored.
+	Events []Event
 	// RequeueAfter asks for another look while a rollout is under way, to catch crashes and
 	// the deadline; progress itself arrives through the watches.
 	RequeueAfter time.Duration
@@ -82,6 +84,17 @@ func (r *Report) Ready() bool {
 		}
 	}
 	return true
+}
+
+// RecordEvents records upgrade events about the owner.
+func (a *Applier) RecordEvents(events []Event) {
+	for _, e := range events {
+		if e.Warning {
+			a.warning(nil, e.Reason, e.Action, "%s", e.Note)
+		} else {
+			a.event(nil, e.Reason, e.Action, "%s", e.Note)
+		}
+	}
 }
 
 // requeueWhileRolling is how often a rollout in progress is looked at for crashes.
@@ -144,16 +157,8 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 
 	report.Failure = state.failure
 	report.Upgrade = prev
-	var events []upgradeEvent
 	if state.upgrading || prev.InProgress() {
-		report.Upgrade, events = nextUpgrade(prev, state, &opts, now())
-	}
-	for _, e := range events {
-		if e.warning {
-			a.warning(nil, e.reason, e.action, "%s", e.note)
-		} else {
-			a.event(nil, e.reason, e.action, "%s", e.note)
-		}
+		report.Upgrade, report.Events = nextUpgrade(prev, state, &opts, now())
 	}
 	report.Halted = report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
 	if !report.Ready() {

@@ -52,10 +52,12 @@ func (u *Upgrade) InProgress() bool {
 	return u != nil && (u.Phase == UpgradeProgressing || u.Phase == UpgradeHalted)
 }
 
-// upgradeEvent is an event the bookkeeping asks to record.
-type upgradeEvent struct {
-	warning              bool
-	reason, action, note string
+// Event is an event about an upgrade. Reconcile returns these instead of recording them, so
+// the caller records them once the status that goes with them is stored: a reconcile that
+// loses a write conflict (it read a CR older than its own last status) repeats no event.
+type Event struct {
+	Warning              bool
+	Reason, Action, Note string
 }
 
 // rolloutState is what one pass over the node sets found.
@@ -72,8 +74,8 @@ type rolloutState struct {
 
 // nextUpgrade advances the upgrade bookkeeping by one reconcile. It is a pure function of the
 // previous state, what the reconcile found and the clock, so every rule is tested directly.
-func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*Upgrade, []upgradeEvent) {
-	var events []upgradeEvent
+func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*Upgrade, []Event) {
+	var events []Event
 	at := metav1.NewTime(now)
 	if !prev.InProgress() {
 		// A change that rolls nothing out (a reverted hand edit of a workload's labels) is no
@@ -87,8 +89,8 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 		if !opts.UpgradeOrdered {
 			strategy = "all node types roll out at once"
 		}
-		events = append(events, upgradeEvent{reason: "UpgradeStarted", action: "Upgrade",
-			note: fmt.Sprintf("Upgrade from generation %d to %d started: %s", next.FromGeneration, next.ToGeneration, strategy)})
+		events = append(events, Event{Reason: "UpgradeStarted", Action: "Upgrade",
+			Note: fmt.Sprintf("Upgrade from generation %d to %d started: %s", next.FromGeneration, next.ToGeneration, strategy)})
 		prev = next
 	}
 	next := *prev
@@ -106,21 +108,21 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 	if s.current != next.NodeType {
 		// Moving forward in the order means the previous node type has fully rolled out.
 		if next.NodeType != "" && (s.current == "" || index(opts.Order, s.current) > index(opts.Order, next.NodeType)) {
-			events = append(events, upgradeEvent{reason: "NodeTypeUpgraded", action: "Upgrade",
-				note: fmt.Sprintf("Node type %s rolled out generation %d", next.NodeType, next.ToGeneration)})
+			events = append(events, Event{Reason: "NodeTypeUpgraded", Action: "Upgrade",
+				Note: fmt.Sprintf("Node type %s rolled out generation %d", next.NodeType, next.ToGeneration)})
 		}
 		next.NodeType, next.NodeTypeStartedAt = s.current, &at
 	}
 	if s.current == "" {
 		if next.Phase == UpgradeHalted {
-			events = append(events, upgradeEvent{reason: "UpgradeResumed", action: "Upgrade",
-				note: fmt.Sprintf("Upgrade resumed: node type %s recovered", was)})
+			events = append(events, Event{Reason: "UpgradeResumed", Action: "Upgrade",
+				Note: fmt.Sprintf("Upgrade resumed: node type %s recovered", was)})
 		}
 		next.Phase, next.FinishedAt, next.Message = UpgradeCompleted, &at, ""
 		next.Duration = now.Sub(next.StartedAt.Time).Round(time.Second).String()
 		next.NodeTypeStartedAt = nil
-		events = append(events, upgradeEvent{reason: "UpgradeCompleted", action: "Upgrade",
-			note: fmt.Sprintf("Upgrade from generation %d to %d completed in %s", next.FromGeneration, next.ToGeneration, next.Duration)})
+		events = append(events, Event{Reason: "UpgradeCompleted", Action: "Upgrade",
+			Note: fmt.Sprintf("Upgrade from generation %d to %d completed in %s", next.FromGeneration, next.ToGeneration, next.Duration)})
 		return &next, events
 	}
 
@@ -135,11 +137,11 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 		if opts.UpgradeOrdered {
 			note = fmt.Sprintf("Upgrade halted at node type %s; later node types are not touched until it recovers or the spec is fixed: %s", s.current, halt)
 		}
-		events = append(events, upgradeEvent{warning: true, reason: "UpgradeHalted", action: "Upgrade", note: note})
+		events = append(events, Event{Warning: true, Reason: "UpgradeHalted", Action: "Upgrade", Note: note})
 	case halt == "" && next.Phase == UpgradeHalted:
 		next.Phase, next.Message = UpgradeProgressing, ""
-		events = append(events, upgradeEvent{reason: "UpgradeResumed", action: "Upgrade",
-			note: fmt.Sprintf("Upgrade resumed: node type %s is rolling out again", s.current)})
+		events = append(events, Event{Reason: "UpgradeResumed", Action: "Upgrade",
+			Note: fmt.Sprintf("Upgrade resumed: node type %s is rolling out again", s.current)})
 	}
 	return &next, events
 }
