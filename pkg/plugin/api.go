@@ -92,15 +92,7 @@ func (s *createAPISubcommand) check() error {
 }
 
 func (s *createAPISubcommand) files(ctx context.Context) (scaffold.Tree, error) {
-	tree, err := scaffold.Generate(ctx, s.app)
-	if err != nil {
-		return nil, err
-	}
-	files, err := changes(tree, s.force, isAPIFile)
-	if err != nil {
-		return nil, err
-	}
-	return files, adopt(s.config, tree[projectFile])
+	return render(ctx, s.app, s.config, s.force, isAPIFile)
 }
 
 func (s *createAPISubcommand) Scaffold(machinery.Filesystem) (err error) {

@@ -54,15 +54,7 @@ func (s *editSubcommand) PreScaffold(machinery.Filesystem) (err error) {
 }
 
 func (s *editSubcommand) files(ctx context.Context) (scaffold.Tree, error) {
-	tree, err := scaffold.Generate(ctx, s.app)
-	if err != nil {
-		return nil, err
-	}
-	files, err := changes(tree, s.force, func(p string) bool { return p != s.settings.Description })
-	if err != nil {
-		return nil, err
-	}
-	return files, adopt(s.config, tree[projectFile])
+	return render(ctx, s.app, s.config, s.force, func(p string) bool { return p != s.settings.Description })
 }
 
 func (s *editSubcommand) Scaffold(machinery.Filesystem) (err error) {

@@ -58,15 +58,7 @@ func (s *initSubcommand) PreScaffold(machinery.Filesystem) (err error) {
 }
 
 func (s *initSubcommand) files(ctx context.Context) (scaffold.Tree, error) {
-	tree, err := scaffold.Generate(ctx, s.app)
-	if err != nil {
-		return nil, err
-	}
-	files, err := changes(tree, s.force, func(string) bool { return true })
-	if err != nil {
-		return nil, err
-	}
-	return files, adopt(s.config, tree[projectFile])
+	return render(ctx, s.app, s.config, s.force, func(string) bool { return true })
 }
 
 func (s *initSubcommand) Scaffold(machinery.Filesystem) (err error) {

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,6 +94,20 @@ func loadRecorded(cfg config.Config) (Settings, *model.Application, error) {
 // changes returns the files of tree to write into the working directory: those keep selects,
 // except PROJECT and files already there with the same content. Files there with other
 // content are refused, all together and before anything is written, unless force.
+// render runs the engine for app, records the project in Kubebuilder's config, and returns
+// the files to write: those keep selects, refusing ones that differ on disk unless force.
+func render(ctx context.Context, app *model.Application, cfg config.Config, force bool, keep func(path string) bool) (scaffold.Tree, error) {
+	tree, err := scaffold.Generate(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	files, err := changes(tree, force, keep)
+	if err != nil {
+		return nil, err
+	}
+	return files, adopt(cfg, tree[projectFile])
+}
+
 func changes(tree scaffold.Tree, force bool, keep func(path string) bool) (scaffold.Tree, error) {
 	files := scaffold.Tree{}
 	var conflicts []string
