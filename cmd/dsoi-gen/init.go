@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,13 @@ DIR must be empty or missing unless --force is given.`,
   dsoi-gen init --app kafka.yaml ./kafka-operator`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if app == "" && example == "" {
+				// No description: ask for one on a terminal, explain otherwise.
+				if !stdinIsTerminal(cmd) {
+					return errors.New("no description: give --app FILE or --example NAME, or answer plain prompts with dsoi-gen wizard --accessible")
+				}
+				return runWizard(cmd, wizardFlags{out: "dsoi.yaml", force: force}, args[0])
+			}
 			desc, err := plugin.LoadDescription(app, example)
 			if err != nil {
 				return err

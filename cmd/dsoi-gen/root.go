@@ -16,5 +16,6 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newInitCommand(), newValidateCommand(), newExamplesCommand(), newExampleCommand(), newSchemaCommand())
 	root.AddCommand(newKubebuilderCommand())
+	root.AddCommand(newWizardCommand())
 	return root
 }

@@ -1,0 +1,239 @@
+package wizard
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dsoi-gen/dsoi-gen/pkg/model"
+)
+
+// nameCheck adapts model.ValidateName to a field validator.
+func nameCheck(kind model.NameKind) func(string) error {
+	return func(s string) error { return model.ValidateName(kind, s) }
+}
+
+func (w *Wizard) askName(ctx context.Context, app *model.Application) error {
+	var s step
+	s.text("Application name (such as pinot)", &app.Metadata.Name, false, nameCheck(model.AppName))
+	return w.ask(ctx, &s)
+}
+
+func (w *Wizard) askOperator(ctx context.Context, app *model.Application) error {
+	name, op := app.Metadata.Name, &app.Spec.Operator
+	setIfEmpty(&app.Spec.DisplayName, DefaultDisplayName(name))
+	setIfEmpty(&op.Repo, DefaultRepo(w.opts.User, name))
+	setIfEmpty(&op.Domain, "example.com")
+	setIfEmpty(&op.Version, "v1alpha1")
+	setIfEmpty(&op.Kind, DefaultKind(name))
+	var s step
+	s.text("Display name", &app.Spec.DisplayName, false, model.ValidateDisplayName)
+	s.text("Go module path of the operator", &op.Repo, false, model.ValidateRepo)
+	s.text("API domain", &op.Domain, false, model.ValidateDomain)
+	s.text("API group", &op.Group, true, func(g string) error { return model.ValidateGroup(g, op.Domain) })
+	s.text("API version", &op.Version, false, model.ValidateVersion)
+	s.text("Kind of the custom resource", &op.Kind, false, model.ValidateKind)
+	return w.ask(ctx, &s)
+}
+
+func (w *Wizard) askConfigFiles(ctx context.Context, app *model.Application) error {
+	old := app.Spec.ConfigFiles
+	var files []model.ConfigFile
+	more, err := w.Confirm(ctx, "Does "+app.Metadata.Name+" read configuration files to mount?", len(old) > 0)
+	for i := 0; more && err == nil; i++ {
+		var cf model.ConfigFile
+		if i < len(old) {
+			cf = old[i]
+		}
+		if err = w.askConfigFile(ctx, i+1, &cf); err != nil {
+			break
+		}
+		files = append(files, cf)
+		more, err = w.Confirm(ctx, "Another config file?", i+1 < len(old))
+	}
+	if err != nil {
+		return err
+	}
+	app.Spec.ConfigFiles = files
+	return nil
+}
+
+func (w *Wizard) askConfigFile(ctx context.Context, n int, cf *model.ConfigFile) error {
+	var s step
+	s.text(fmt.Sprintf("Config file %d: name (such as broker-config)", n), &cf.Name, false, nameCheck(model.ConfigFileName))
+	s.text("File name (such as broker.properties)", &cf.FileName, false, model.ValidateFileName)
+	s.text("Directory it is mounted in", &cf.MountPath, false, model.ValidateMountPath)
+	s.choice("Scope: one file per node type, or one for the whole cluster", &cf.Scope, model.ScopeNode, model.ScopeCluster)
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	setIfEmpty(&cf.Format, model.FormatFromFileName(cf.FileName))
+	s = step{}
+	s.choice("Format", &cf.Format, model.FormatProperties, model.FormatYAML, model.FormatJSON, model.FormatXML, model.FormatText)
+	s.longText("Default content", &cf.Default, func(c string) error { return model.ValidateDefault(cf.Format, c) })
+	return w.ask(ctx, &s)
+}
+
+func (w *Wizard) askNodeTypes(ctx context.Context, app *model.Application) error {
+	old := app.Spec.NodeTypes
+	var nodes []model.NodeType
+	for i := 0; ; i++ {
+		var nt model.NodeType
+		if i < len(old) {
+			nt = old[i]
+		}
+		if err := w.askNodeType(ctx, i+1, &nt, app.Spec.ConfigFiles); err != nil {
+			return err
+		}
+		nodes = append(nodes, nt)
+		more, err := w.Confirm(ctx, "Another node type?", i+1 < len(old))
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+	app.Spec.NodeTypes = nodes
+	return nil
+}
+
+func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, configs []model.ConfigFile) error {
+	ports, storage, replicas := FormatPorts(nt.Ports), FormatStorage(nt.Storage), "1"
+	if nt.Replicas != nil {
+		replicas = strconv.Itoa(int(*nt.Replicas))
+	}
+	var s step
+	s.text(fmt.Sprintf("Node type %d: name (such as broker)", n), &nt.Name, false, nameCheck(model.NodeTypeName))
+	s.choice("Workload", &nt.Workload, model.StatefulSet, model.Deployment)
+	s.text("Container image", &nt.Image, false, model.ValidateImage)
+	s.text("Ports (name:port, such as http:8080,admin:9090)", &ports, true, func(p string) error { _, err := ParsePorts(p); return err })
+	s.text("Storage (name:mountPath:size, such as data:/var/data:1Gi)", &storage, true, func(v string) error { _, err := ParseStorage(v); return err })
+	s.text("Replicas", &replicas, false, func(r string) error { _, err := ParseReplicas(r); return err })
+	var names, mounted []string
+	for _, cf := range configs {
+		names = append(names, cf.Name)
+		for _, m := range nt.ConfigFiles {
+			if m == cf.Name {
+				mounted = append(mounted, m)
+			}
+		}
+	}
+	list := strings.Join(mounted, ", ")
+	switch {
+	case len(names) == 0:
+	case w.opts.Accessible:
+		// A plain multi-select needs a number per toggle: a list is easier to answer.
+		s.text("Config files to mount (of "+strings.Join(names, ", ")+")", &list, true, func(l string) error {
+			return model.ValidateNodeConfigFiles(splitList(l), configs)
+		})
+	default:
+		s.choices("Config files to mount", &mounted, names...)
+	}
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	var err error
+	if nt.Ports, err = ParsePorts(ports); err != nil {
+		return err
+	}
+	if nt.Storage, err = ParseStorage(storage); err != nil {
+		return err
+	}
+	if w.opts.Accessible {
+		mounted = splitList(list)
+	}
+	r, err := ParseReplicas(replicas)
+	nt.Replicas, nt.ConfigFiles = &r, mounted
+	if len(nt.Ports) == 0 {
+		nt.Service = nil // a service needs a port
+	}
+	return err
+}
+
+func (w *Wizard) askDependencies(ctx context.Context, app *model.Application) error {
+	old := app.Spec.Dependencies
+	var deps []model.Dependency
+	more, err := w.Confirm(ctx, "Does "+app.Metadata.Name+" need outside systems (dependencies such as ZooKeeper or a database)?", len(old) > 0)
+	for i := 0; more && err == nil; i++ {
+		var dep model.Dependency
+		if i < len(old) {
+			dep = old[i]
+		}
+		if err = w.askDependency(ctx, i+1, &dep); err != nil {
+			break
+		}
+		deps = append(deps, dep)
+		more, err = w.Confirm(ctx, "Another dependency?", i+1 < len(old))
+	}
+	if err != nil {
+		return err
+	}
+	app.Spec.Dependencies = deps
+	return nil
+}
+
+func (w *Wizard) askDependency(ctx context.Context, n int, dep *model.Dependency) error {
+	var s step
+	s.text(fmt.Sprintf("Dependency %d: name (such as zookeeper)", n), &dep.Name, false, nameCheck(model.DependencyName))
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	old := dep.Fields
+	var fields []model.Field
+	for i := 0; ; i++ {
+		var f model.Field
+		if i < len(old) {
+			f = old[i]
+		}
+		s = step{}
+		s.text(fmt.Sprintf("Field %d of %s: name (such as zkAddress)", i+1, dep.Name), &f.Name, false, nameCheck(model.FieldName))
+		s.choice("Type", &f.Type, model.FieldString, model.FieldInt, model.FieldBool, model.FieldSecretRef)
+		s.text("Environment variable that passes it to the nodes", &f.Env, true, model.ValidateEnvName)
+		if err := w.ask(ctx, &s); err != nil {
+			return err
+		}
+		fields = append(fields, f)
+		more, err := w.Confirm(ctx, "Another field of "+dep.Name+"?", i+1 < len(old))
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+	dep.Fields = fields
+	return nil
+}
+
+func (w *Wizard) askOrder(ctx context.Context, app *model.Application) error {
+	var names []string
+	for _, nt := range app.Spec.NodeTypes {
+		names = append(names, nt.Name)
+	}
+	order := FormatOrder(DefaultOrder(app.Spec.DeploymentOrder, names))
+	var s step
+	s.text("Deployment order (edit to reorder)", &order, false, func(o string) error { _, err := ParseOrder(o, names); return err })
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	var err error
+	app.Spec.DeploymentOrder, err = ParseOrder(order, names)
+	return err
+}
+
+func (w *Wizard) askRollout(ctx context.Context, app *model.Application) error {
+	r := &app.Spec.Rollout
+	var s step
+	s.choice("Install node types", &r.Install, model.Parallel, model.Ordered)
+	s.choice("Upgrade node types", &r.Upgrade, model.Ordered, model.Parallel)
+	s.confirm("Generate autoscaling (the "+app.Spec.Operator.Kind+"Autoscaling API)?", &app.Spec.Autoscaling)
+	return w.ask(ctx, &s)
+}
+
+func setIfEmpty(s *string, value string) {
+	if *s == "" {
+		*s = value
+	}
+}
