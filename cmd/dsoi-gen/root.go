@@ -15,7 +15,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newInitCommand(), newValidateCommand(), newExamplesCommand(), newExampleCommand(), newSchemaCommand())
-	root.AddCommand(newKubebuilderCommand())
+	root.AddCommand(newKubebuilderCommand(), newDiffCommand())
 	root.AddCommand(newWizardCommand())
 	return root
 }
