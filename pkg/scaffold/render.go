@@ -36,6 +36,9 @@ func (t Tree) Paths() []string {
 type Options struct {
 	// GeneratorVersion is recorded in the project; it must not come from the clock or environment.
 	GeneratorVersion string
+	// Templates replaces the built-in template tree (a folder "project" of .tmpl files). Tests
+	// use it to stand in for another generator release; nil means the built-in tree.
+	Templates fs.FS
 }
 
 // RuntimeDir is where generated projects carry the dsoi lifecycle library.
@@ -49,20 +52,30 @@ type engine struct {
 
 var parsed *engine
 
-func loadEngine() (*engine, error) {
-	if parsed != nil {
-		return parsed, nil
+// loadEngine parses a template tree: the built-in one once per process, any other each time.
+func loadEngine(tmpl fs.FS) (*engine, error) {
+	if tmpl == nil {
+		if parsed != nil {
+			return parsed, nil
+		}
+		e, err := parseTemplates(templates.Project)
+		parsed = e
+		return e, err
 	}
+	return parseTemplates(tmpl)
+}
+
+func parseTemplates(tmpl fs.FS) (*engine, error) {
 	root := template.New("").Funcs(funcs()).Option("missingkey=error")
 	var files []string
-	err := fs.WalkDir(templates.Project, "project", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(tmpl, "project", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		if !strings.HasSuffix(p, ".tmpl") {
 			return fmt.Errorf("template tree: %s does not end in .tmpl", p)
 		}
-		src, err := templates.Project.ReadFile(p)
+		src, err := fs.ReadFile(tmpl, p)
 		if err != nil {
 			return err
 		}
@@ -78,13 +91,12 @@ func loadEngine() (*engine, error) {
 		return nil, err
 	}
 	sort.Strings(files)
-	parsed = &engine{root: root, files: files}
-	return parsed, nil
+	return &engine{root: root, files: files}, nil
 }
 
 // Render renders the whole project in memory. It writes nothing.
 func Render(app *model.Application, opts Options) (Tree, error) {
-	e, err := loadEngine()
+	e, err := loadEngine(opts.Templates)
 	if err != nil {
 		return nil, err
 	}

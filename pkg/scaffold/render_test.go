@@ -207,7 +207,7 @@ func BenchmarkRender(b *testing.B) {
 		cases[name] = syntheticApp(b, n)
 		names = append(names, name)
 	}
-	if _, err := loadEngine(); err != nil {
+	if _, err := loadEngine(nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, name := range names {
