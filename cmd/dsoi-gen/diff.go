@@ -2,19 +2,17 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/dsoi-gen/dsoi-gen/pkg/model"
-	"github.com/dsoi-gen/dsoi-gen/pkg/scaffold"
+	"github.com/dsoi-gen/dsoi-gen/pkg/upgrade"
 )
 
-// errDrift makes `diff --exit-code` fail when the project is not what dsoi-gen renders.
+// errDrift makes `diff --exit-code` fail when an upgrade would change the project.
 type errDrift struct{ files int }
 
 func (e errDrift) Error() string {
-	return fmt.Sprintf("%d file(s) differ from what dsoi-gen renders", e.files)
+	return fmt.Sprintf("not up to date: dsoi-gen upgrade would change %d file(s)", e.files)
 }
 
 func newDiffCommand() *cobra.Command {
@@ -22,40 +20,32 @@ func newDiffCommand() *cobra.Command {
 	var exitCode bool
 	cmd := &cobra.Command{
 		Use:   "diff [--app FILE] [--exit-code] DIR",
-		Short: "Show, as a unified diff, how DIR differs from what dsoi-gen renders for it",
-		Long: `Render the project in DIR again, in memory, from its recorded description (DIR/dsoi.yaml)
-or from --app FILE, and print how each rendered file differs from the one on disk
-(from the disk to the render). Files of your own that dsoi-gen does not render are not
-listed. Nothing is written. With --exit-code, any difference makes the command fail: a
-drift check for CI.`,
+		Short: "Show, as a unified diff, what dsoi-gen upgrade would change in DIR",
+		Long: `Plan the upgrade of the project in DIR to its description (DIR/dsoi.yaml, or --app FILE)
+and print the change it would make, as a unified diff from the disk. Your own edits are
+kept by an upgrade, so they do not show; a file you deleted stays deleted. Nothing is
+written. With --exit-code, any change makes the command fail: a check for CI that the
+project is up to date with its description and this dsoi-gen.`,
 		Example: `  dsoi-gen diff ./pinot-operator
   dsoi-gen diff --exit-code ./pinot-operator     # in CI`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := args[0]
-			if app == "" {
-				app = filepath.Join(dir, "dsoi.yaml")
-			}
-			desc, err := model.LoadFile(app)
+			opts, err := upgradeOptions(args[0], app)
 			if err != nil {
 				return err
 			}
-			tree, err := scaffold.Generate(cmd.Context(), desc)
+			plan, err := upgrade.Compute(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
-			diffs, err := scaffold.DiffTree(dir, tree)
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(cmd.OutOrStdout(), scaffold.FormatDiffs(diffs))
-			if len(diffs) > 0 && exitCode {
-				return errDrift{files: len(diffs)}
+			fmt.Fprint(cmd.OutOrStdout(), plan.Diff())
+			if n := len(plan.Writes) + len(plan.Deletes); n > 0 && exitCode {
+				return errDrift{files: n}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&app, "app", "", "description to render (default: DIR/dsoi.yaml)")
-	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "fail when any rendered file differs from the disk")
+	cmd.Flags().StringVar(&app, "app", "", "the description to compare with (default: DIR/dsoi.yaml)")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "fail when an upgrade would change any file")
 	return cmd
 }

@@ -18,6 +18,11 @@ func main() {
 		} else {
 			fmt.Fprintln(os.Stderr, "dsoi-gen:", err)
 		}
+		// Some failures have their own exit code: 2 for an upgrade that left conflicts.
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(1)
 	}
 }

@@ -15,7 +15,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newInitCommand(), newValidateCommand(), newExamplesCommand(), newExampleCommand(), newSchemaCommand())
-	root.AddCommand(newKubebuilderCommand(), newDiffCommand())
+	root.AddCommand(newKubebuilderCommand(), newDiffCommand(), newUpgradeCommand())
 	root.AddCommand(newWizardCommand())
 	return root
 }

@@ -62,6 +62,10 @@ type Operator struct {
 	Group string `json:"group,omitempty"`
 	// Version is the CRD version, for example v1beta1.
 	Version string `json:"version"`
+	// PreviousVersions are earlier CRD versions that stay served, with the same schema, so that
+	// resources and clients still using them keep working; Version is the one stored.
+	// dsoi-gen upgrade adds the old version here when Version changes.
+	PreviousVersions []string `json:"previousVersions,omitempty"`
 	// Kind is the custom resource kind (UpperCamelCase).
 	Kind string `json:"kind"`
 	// Owner and License go into the license header of every generated source file.

@@ -92,6 +92,19 @@ func validateOperator(ps *Problems, op *Operator) {
 	case !versionPattern.MatchString(op.Version):
 		ps.add(p+".version", "invalid version %q: must look like v1, v1alpha1 or v1beta2", op.Version)
 	}
+	seen := map[string]bool{op.Version: true}
+	for i, v := range op.PreviousVersions {
+		field := fmt.Sprintf("%s.previousVersions[%d]", p, i)
+		switch {
+		case !versionPattern.MatchString(v):
+			ps.add(field, "invalid version %q: must look like v1, v1alpha1 or v1beta2", v)
+		case v == op.Version:
+			ps.add(field, "%q is the current version; previousVersions lists earlier ones only", v)
+		case seen[v]:
+			ps.add(field, "duplicate version %q", v)
+		}
+		seen[v] = true
+	}
 
 	switch {
 	case op.Kind == "":

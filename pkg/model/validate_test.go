@@ -213,6 +213,15 @@ func TestValidateOperator(t *testing.T) {
 			want:  []string{`demo.yaml:9: spec.operator.version: invalid version "1.0": must look like v1, v1alpha1 or v1beta2`},
 		},
 		{
+			name:  "previous versions",
+			edits: []edit{{"    version: v1alpha1", "    version: v1alpha1\n    previousVersions: [v1alpha0, v1alpha1, v1alpha0, 2]"}},
+			want: []string{
+				`demo.yaml:10: spec.operator.previousVersions[1]: "v1alpha1" is the current version; previousVersions lists earlier ones only`,
+				`demo.yaml:10: spec.operator.previousVersions[2]: duplicate version "v1alpha0"`,
+				`demo.yaml:10: spec.operator.previousVersions[3]: invalid version "2": must look like v1, v1alpha1 or v1beta2`,
+			},
+		},
+		{
 			name:  "domain without a dot",
 			edits: []edit{{"    domain: example.com", "    domain: example"}},
 			want:  []string{`demo.yaml:8: spec.operator.domain: invalid domain "example": must be a lowercase DNS name with at least one dot, such as example.com`},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"testing/fstest"
 
 	"golang.org/x/tools/txtar"
 )
@@ -75,7 +76,7 @@ func addRecord(tree Tree, rendered map[string]bool, generator string) error {
 		if strings.HasPrefix(p, RecordDir+"/") {
 			continue
 		}
-		m.Files = append(m.Files, FileRecord{Path: p, SHA256: hash(tree[p]), Derived: !rendered[p]})
+		m.Files = append(m.Files, FileRecord{Path: p, SHA256: Hash(tree[p]), Derived: !rendered[p]})
 		if rendered[p] {
 			base.Files = append(base.Files, txtar.File{Name: p, Data: tree[p]})
 		}
@@ -134,7 +135,7 @@ func ReadRecord(project fs.FS) (*Record, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: %s is not in %s", BaseFile, f.Name, ManifestFile)
 		}
-		if hash(f.Data) != sum {
+		if Hash(f.Data) != sum {
 			return nil, fmt.Errorf("%s: %s does not match its hash in %s; the record was edited, restore it from version control", BaseFile, f.Name, ManifestFile)
 		}
 		r.Base[f.Name] = f.Data
@@ -146,7 +147,19 @@ func ReadRecord(project fs.FS) (*Record, error) {
 	return r, nil
 }
 
-func hash(data []byte) string {
+// Hash is the hex SHA-256 of a file, as the manifest records it.
+func Hash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// RecordOf reads the record a generated tree carries.
+func RecordOf(tree Tree) (*Record, error) {
+	fsys := fstest.MapFS{}
+	for _, p := range []string{ManifestFile, BaseFile} {
+		if data, ok := tree[p]; ok {
+			fsys[p] = &fstest.MapFile{Data: data}
+		}
+	}
+	return ReadRecord(fsys)
 }

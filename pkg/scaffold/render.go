@@ -114,12 +114,13 @@ func Render(app *model.Application, opts Options) (Tree, error) {
 		if skip(name, data) {
 			continue
 		}
-		buf.Reset()
-		if err := e.root.ExecuteTemplate(&buf, name, data); err != nil {
-			return nil, fmt.Errorf("render %s: %w", name, err)
+		for _, d := range versions(name, data) {
+			buf.Reset()
+			if err := e.root.ExecuteTemplate(&buf, name, d); err != nil {
+				return nil, fmt.Errorf("render %s: %w", name, err)
+			}
+			tree[outputPath(name, d)] = bytes.Clone(buf.Bytes())
 		}
-		out := outputPath(name, data)
-		tree[out] = bytes.Clone(buf.Bytes())
 	}
 	if err := formatTree(tree); err != nil {
 		return nil, err
@@ -137,6 +138,21 @@ func skip(name string, d *Data) bool {
 		return true
 	}
 	return strings.Contains(name, "autoscaling") && !d.App.Spec.Autoscaling
+}
+
+// versions gives the data to render a template with: once, or for an API package once per
+// served version, the stored one first; earlier versions keep being served with the same schema.
+func versions(name string, d *Data) []*Data {
+	if !strings.HasPrefix(name, "api/__version__/") {
+		return []*Data{d}
+	}
+	all := []*Data{d}
+	for _, v := range d.App.Spec.Operator.PreviousVersions {
+		old := *d
+		old.Version = v
+		all = append(all, &old)
+	}
+	return all
 }
 
 func outputPath(name string, d *Data) string {
