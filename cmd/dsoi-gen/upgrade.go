@@ -26,8 +26,9 @@ func (e errConflicts) ExitCode() int { return 2 }
 func newUpgradeCommand() *cobra.Command {
 	var app string
 	var dryRun, allowDirty bool
+	var stopServing []string
 	cmd := &cobra.Command{
-		Use:   "upgrade [--app FILE] [--dry-run] [--allow-dirty] DIR",
+		Use:   "upgrade [--app FILE] [--dry-run] [--allow-dirty] [--stop-serving VERSION] DIR",
 		Short: "Regenerate the project in DIR from its description, keeping your edits",
 		Long: `Render the project in DIR again, from its description (DIR/dsoi.yaml, or --app FILE) with
 this dsoi-gen, and bring the new render into the project file by file, three ways, from
@@ -42,6 +43,8 @@ the last render (kept in DIR/.dsoi-gen):
 Then go.mod, go.sum, deepcopy code, CRDs and RBAC are regenerated from the merged sources
 (go mod tidy, controller-gen), unless conflicts remain: resolve them and run upgrade again.
 Exit code 2 means conflicts. Description changes that break running clusters are listed.
+When the CRD version changes, the old version stays served with the same schema
+(spec.operator.previousVersions) until --stop-serving names it.
 A git work tree with uncommitted changes is refused unless --allow-dirty.`,
 		Example: `  dsoi-gen upgrade ./pinot-operator                      # after editing dsoi.yaml or upgrading dsoi-gen
   dsoi-gen upgrade --app new-dsoi.yaml ./pinot-operator
@@ -54,6 +57,7 @@ A git work tree with uncommitted changes is refused unless --allow-dirty.`,
 			if err != nil {
 				return err
 			}
+			opts.StopServing = stopServing
 			if !dryRun {
 				if inGit, err := upgrade.CheckClean(dir); err != nil && !allowDirty {
 					return err
@@ -82,6 +86,7 @@ A git work tree with uncommitted changes is refused unless --allow-dirty.`,
 	}
 	cmd.Flags().StringVar(&app, "app", "", "the description to upgrade to (default: DIR/dsoi.yaml)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and the diff; write nothing")
+	cmd.Flags().StringSliceVar(&stopServing, "stop-serving", nil, "earlier CRD versions to serve no more (they stay served otherwise)")
 	cmd.Flags().BoolVar(&allowDirty, "allow-dirty", false, "upgrade even with uncommitted changes in the git work tree")
 	return cmd
 }

@@ -7,27 +7,47 @@ import (
 	"github.com/dsoi-gen/dsoi-gen/pkg/model"
 )
 
-// keepServing keeps an old CRD version served when the description moves to a new one: the
-// old version joins spec.operator.previousVersions, so resources, manifests and clients that
-// still use it keep working. It returns the description to render (a copy when it added a
-// version) and what it did.
-func keepServing(old, next *model.Application) (*model.Application, []string) {
+// keepServing keeps CRD versions served across upgrades: the description to render serves
+// the versions it lists in spec.operator.previousVersions, the versions the last render served,
+// and the old version when the version changes, so resources, manifests and clients that still
+// use them keep working. Only the versions in stop are dropped: stopping is a decision (stored
+// objects must be migrated first), never a side effect of a description that omits them.
+// It returns the description to render (a copy when the served versions differ) and what it did.
+func keepServing(old, next *model.Application, stop []string) (*model.Application, []string, error) {
 	o, n := old.Spec.Operator, next.Spec.Operator
-	if o.Version == n.Version || o.Kind != n.Kind || apiGroup(o) != apiGroup(n) || slices.Contains(n.PreviousVersions, o.Version) {
-		return next, nil
+	if o.Kind != n.Kind || apiGroup(o) != apiGroup(n) {
+		return next, nil, nil // a new API: nothing to keep serving
 	}
-	app := *next
-	served := append([]string{}, n.PreviousVersions...)
-	for _, v := range append(slices.Clone(o.PreviousVersions), o.Version) {
-		if v != n.Version && !slices.Contains(served, v) {
-			served = append(served, v)
+	candidates := append(append(slices.Clone(n.PreviousVersions), o.PreviousVersions...), o.Version)
+	for _, v := range stop {
+		if v == n.Version || !slices.Contains(candidates, v) {
+			return nil, nil, fmt.Errorf("--stop-serving %s: not an earlier version this project serves (earlier versions: %v)", v, served(candidates, n.Version, nil))
 		}
 	}
-	app.Spec.Operator.PreviousVersions = served
+	keep := served(candidates, n.Version, stop)
+	if slices.Equal(keep, n.PreviousVersions) {
+		return next, nil, nil
+	}
+	app := *next
+	app.Spec.Operator.PreviousVersions = keep
+	if o.Version == n.Version || slices.Contains(stop, o.Version) {
+		return &app, nil, nil
+	}
 	return &app, []string{fmt.Sprintf("the CRD version changes from %s to %s: %s is now stored, and %s stays served with the same schema "+
-		"(added to spec.operator.previousVersions in %s). Resources stored as %s are converted as they are written again; "+
-		"remove %s from previousVersions only when no client and no manifest uses it",
-		o.Version, n.Version, n.Version, o.Version, "dsoi.yaml", o.Version, o.Version)}
+		"(recorded in spec.operator.previousVersions of dsoi.yaml). Objects stored as %s are rewritten as %s when next updated; "+
+		"once none is left and no client or manifest uses %s, stop serving it with dsoi-gen upgrade --stop-serving %s",
+		o.Version, n.Version, n.Version, o.Version, o.Version, n.Version, o.Version, o.Version)}, nil
+}
+
+// served lists versions in order, once each, without current and stopped ones.
+func served(versions []string, current string, stop []string) []string {
+	var out []string
+	for _, v := range versions {
+		if v != current && !slices.Contains(stop, v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // breakingChanges lists what a description change does to clusters that already run the

@@ -27,6 +27,8 @@ type Options struct {
 	FromProject bool
 	// Render are the engine's options: the generator version, and in tests another template tree.
 	Render scaffold.Options
+	// StopServing are earlier CRD versions to serve no more. Others stay served (see keepServing).
+	StopServing []string
 }
 
 // Action is what an upgrade does with one file.
@@ -105,8 +107,11 @@ func Compute(ctx context.Context, dir string, opts Options) (*Plan, error) {
 	if oldApp, err := model.Load(scaffold.DescriptionFile, old.Base[scaffold.DescriptionFile]); err != nil {
 		plan.Notes = append(plan.Notes, "the previous description could not be read, so breaking changes are not checked: "+err.Error())
 	} else {
-		app, plan.Breaking = keepServing(oldApp, opts.App)
-		plan.Breaking = append(breakingChanges(oldApp, app), plan.Breaking...)
+		var kept []string
+		if app, kept, err = keepServing(oldApp, opts.App, opts.StopServing); err != nil {
+			return nil, err
+		}
+		plan.Breaking = append(breakingChanges(oldApp, app), kept...)
 	}
 	// A description the upgrade itself changed (an old API version kept served) must be recorded.
 	descriptionChanged := app != opts.App
