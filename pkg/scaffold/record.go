@@ -63,6 +63,16 @@ func (r *Record) Derived(path string) bool {
 	return false
 }
 
+// Hash returns the recorded hash of path, or "" if the manifest does not list it.
+func (r *Record) Hash(path string) string {
+	for _, f := range r.Manifest.Files {
+		if f.Path == path {
+			return f.SHA256
+		}
+	}
+	return ""
+}
+
 // DescriptionFile is the description every project carries, relative to its root.
 const DescriptionFile = "dsoi.yaml"
 

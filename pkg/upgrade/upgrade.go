@@ -253,7 +253,11 @@ func (plan *Plan) derive(ctx context.Context, dir string, old, next *scaffold.Re
 			c.Note = strings.TrimPrefix(c.Note+"; then go mod tidy", "; ")
 			continue
 		}
-		plan.write(dir, p, merged[p], Regenerate, "")
+		note := ""
+		if disk, ok := before[p]; ok && old.Derived(p) && scaffold.Hash(disk) != old.Hash(p) {
+			note = "it differed from the last render: an edit by hand is replaced here, so make it in its source (API types, +kubebuilder markers, go.mod)"
+		}
+		plan.write(dir, p, merged[p], Regenerate, note)
 	}
 	return nil
 }
