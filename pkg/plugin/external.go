@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"unicode/utf8"
 
 	"github.com/spf13/pflag"
@@ -100,6 +101,9 @@ func flagsOf(s step) []external.Flag {
 // config, resource, pre-scaffold checks; the files come back instead of being written.
 func runStep(ctx context.Context, req external.PluginRequest) (scaffold.Tree, error) {
 	s := stepFor(req.Command)
+	if e, ok := s.(*editSubcommand); ok {
+		e.out = os.Stderr // stdout carries the protocol; Kubebuilder shows the plugin's stderr
+	}
 	cfg, err := configFrom(req.Config)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func serve(t *testing.T, req external.PluginRequest) external.PluginResponse {
 }
 
 func TestExternalDeclaresFlagsAndHelp(t *testing.T) {
-	for sub, want := range map[string]string{"--init": "app,example,force", "--api": "app,force", "--edit": "force", "--webhook": ""} {
+	for sub, want := range map[string]string{"--init": "app,example,force", "--api": "app,force", "--edit": "allow-dirty,dry-run,stop-serving", "--webhook": ""} {
 		res := serve(t, external.PluginRequest{APIVersion: "v1alpha1", Command: "flags", Args: []string{sub}})
 		var names []string
 		for _, f := range res.Flags {

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,28 +96,46 @@ func TestGoPluginInitEditAndCreateAPI(t *testing.T) {
 	assertGoPluginTree(t, "the Go plugin's project", readTree(t, dir), want)
 
 	// Nothing changed: edit writes nothing and succeeds.
+	// (The Go plugin reports on the process's stdout, as Kubebuilder's own plugins do.)
 	if out, err := goPluginCLI(t, dir, "edit"); err != nil {
 		t.Fatalf("edit of an unchanged project: %v\n%s", err, out)
 	}
+	assertGoPluginTree(t, "the project after an edit with no change", readTree(t, dir), want)
+
+	// The user edits the controller and the description; edit is dsoi-gen upgrade: it brings
+	// the description change in and keeps the user's line.
 	controller := filepath.Join(dir, "internal", "controller", "pinot_controller.go")
 	original, _ := os.ReadFile(controller)
-	mine := append(bytes.Clone(original), "// mine\n"...)
-	if err := os.WriteFile(controller, mine, 0o644); err != nil {
+	if err := os.WriteFile(controller, append(bytes.Clone(original), "// mine\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := goPluginCLI(t, dir, "edit")
-	var conflict *ConflictError
-	if !errors.As(err, &conflict) || len(conflict.Paths) != 1 || conflict.Paths[0] != "internal/controller/pinot_controller.go" {
-		t.Fatalf("edit over a changed file: got %v, want a conflict listing only that file\n%s", err, out)
+	changed := strings.Replace(string(want["dsoi.yaml"]), "apachepinot/pinot:1.2.0", "apachepinot/pinot:1.3.0", 1)
+	for _, p := range []string{filepath.Join(dir, "dsoi.yaml"), desc} {
+		if err := os.WriteFile(p, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if data, _ := os.ReadFile(controller); !bytes.Equal(data, mine) {
-		t.Fatal("edit without --force overwrote the user's file")
+	before := readTree(t, dir)
+	if out, err := goPluginCLI(t, dir, "edit", "--dry-run"); err != nil {
+		t.Fatalf("edit --dry-run: %v\n%s", err, out)
 	}
-	if out, err := goPluginCLI(t, dir, "edit", "--force"); err != nil {
-		t.Fatalf("edit --force: %v\n%s", err, out)
+	assertSameTree(t, "the project after edit --dry-run", readTree(t, dir), before)
+	if out, err := goPluginCLI(t, dir, "edit"); err != nil {
+		t.Fatalf("edit after a description change: %v\n%s", err, out)
 	}
-	if data, _ := os.ReadFile(controller); !bytes.Equal(data, original) {
-		t.Fatal("edit --force did not restore the rendered file")
+	// The result is what dsoi-gen renders for the new description, plus the user's line.
+	renderedDir := filepath.Join(tmp, "cli-changed")
+	mustRun(t, tmp, nil, dsoiGen(t), "init", "--app", desc, renderedDir)
+	want = readTree(t, renderedDir)
+	got := readTree(t, dir)
+	if !bytes.Equal(got["internal/controller/pinot_controller.go"], append(bytes.Clone(original), "// mine\n"...)) {
+		t.Error("edit lost the user's line in the controller")
+	}
+	got["internal/controller/pinot_controller.go"] = original
+	got["dsoi.yaml"] = want["dsoi.yaml"] // the user's own text: dsoi-gen's normalized header aside
+	assertGoPluginTree(t, "the project after edit", got, want)
+	if err := os.WriteFile(controller, original, 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// create api re-generates the project's own kind, and explains what else is not supported.
@@ -134,7 +151,7 @@ func TestGoPluginInitEditAndCreateAPI(t *testing.T) {
 			t.Errorf("%v: got %v, want the supported API named", args, err)
 		}
 	}
-	_, err = goPluginCLI(t, dir, "create", "api", "--app", "other.yaml")
+	_, err := goPluginCLI(t, dir, "create", "api", "--app", "other.yaml")
 	if err == nil || !strings.Contains(err.Error(), "one application") || !strings.Contains(err.Error(), "--app other.yaml' in another, empty folder") {
 		t.Errorf("create api --app: got %v, want an explanation", err)
 	}

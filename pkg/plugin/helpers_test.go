@@ -196,3 +196,12 @@ func assertEmpty(t *testing.T, dir string) {
 		t.Errorf("a failed command wrote into %s: %v", dir, left)
 	}
 }
+
+// renderInto renders a description with the dsoi-gen CLI into a new folder and returns it.
+func renderInto(t *testing.T, desc string) string {
+	t.Helper()
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "rendered")
+	mustRun(t, tmp, nil, dsoiGen(t), "init", "--app", desc, dir)
+	return dir
+}

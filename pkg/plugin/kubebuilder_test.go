@@ -138,9 +138,10 @@ func TestThreeFrontDoorsAgree(t *testing.T) {
 	}
 }
 
-// TestKubebuilderEditAndCreateAPI drives a druid project through the stock binary: edit and
-// create api re-render from dsoi.yaml, list files that differ instead of overwriting them,
-// and leave files they do not write alone, binary ones included.
+// TestKubebuilderEditAndCreateAPI drives a druid project through the stock binary: create api
+// re-renders the API from dsoi.yaml and lists files that differ instead of overwriting them;
+// edit is dsoi-gen upgrade, merging the new render and keeping the user's edits; neither
+// touches files it does not own, binary ones included.
 func TestKubebuilderEditAndCreateAPI(t *testing.T) {
 	skipShort(t)
 	kb := newStockKubebuilder(t)
@@ -153,21 +154,10 @@ func TestKubebuilderEditAndCreateAPI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "manager.bin"), binary, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	kb.run(t, dir, "edit")
-	controller := filepath.Join(dir, "internal", "controller", "druid_controller.go")
-	if err := os.WriteFile(controller, append(bytes.Clone(rendered["internal/controller/druid_controller.go"]), "// mine\n"...), 0o644); err != nil {
-		t.Fatal(err)
+	if stderr, err := kb.try(dir, "edit"); err != nil || !strings.Contains(stderr, "dsoi: the project is up to date") {
+		t.Fatalf("edit of an unchanged project: %v\n%s", err, stderr)
 	}
-	stderr, err := kb.try(dir, "edit")
-	if err == nil || !strings.Contains(stderr, "1 file(s) differ from what dsoi renders; nothing was written:\n  internal/controller/druid_controller.go") || !strings.Contains(stderr, "--force") {
-		t.Fatalf("edit over a changed file: %v\n%s", err, stderr)
-	}
-	kb.run(t, dir, "edit", "--force")
-	if data, _ := os.ReadFile(filepath.Join(dir, "manager.bin")); !bytes.Equal(data, binary) {
-		t.Fatalf("edit changed a binary file it does not own: %q", data)
-	}
-	got := readTree(t, dir)
-	assertSameTree(t, "the project after edit --force", without(got, "manager.bin"), rendered)
+	assertSameTree(t, "the project after an edit with no change", without(readTree(t, dir), "manager.bin"), rendered)
 
 	// After a change of the description, create api re-generates the API, and only the API.
 	desc := filepath.Join(dir, "dsoi.yaml")
@@ -180,12 +170,12 @@ func TestKubebuilderEditAndCreateAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	gvk := []string{"create", "api", "--group", "druid", "--version", "v1alpha1", "--kind", "Druid"}
-	stderr, err = kb.try(dir, gvk...)
+	stderr, err := kb.try(dir, gvk...)
 	if err == nil || !strings.Contains(stderr, "config/samples/") {
 		t.Fatalf("create api over the rendered sample: %v, want the sample listed\n%s", err, stderr)
 	}
 	kb.run(t, dir, append(gvk, "--force")...)
-	got = readTree(t, dir)
+	got := readTree(t, dir)
 	for _, p := range got.Paths() {
 		switch {
 		case p == "dsoi.yaml" || p == "manager.bin":
@@ -199,6 +189,30 @@ func TestKubebuilderEditAndCreateAPI(t *testing.T) {
 	}
 	if bytes.Equal(got["config/samples/v1alpha1_druid.yaml"], rendered["config/samples/v1alpha1_druid.yaml"]) {
 		t.Error("create api --force did not re-generate the sample")
+	}
+
+	// The user edits the controller; edit brings the rest of the description change in and
+	// keeps the user's line.
+	controller := "internal/controller/druid_controller.go"
+	mine := append(bytes.Clone(rendered[controller]), "// mine\n"...)
+	if err := os.WriteFile(filepath.Join(dir, controller), mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if stderr, err := kb.try(dir, "edit"); err != nil || !strings.Contains(stderr, "dsoi: upgrade from dsoi") {
+		t.Fatalf("edit after a description change: %v\n%s", err, stderr)
+	}
+	want := readTree(t, renderInto(t, desc))
+	got = readTree(t, dir)
+	if !bytes.Equal(got[controller], mine) {
+		t.Error("edit lost the user's line in the controller")
+	}
+	if !bytes.Equal(got["manager.bin"], binary) {
+		t.Fatalf("edit changed a binary file it does not own: %q", got["manager.bin"])
+	}
+	got[controller] = want[controller]
+	assertSameTree(t, "the project after edit", without(got, "manager.bin", "PROJECT"), without(want, "PROJECT"))
+	if err := os.WriteFile(filepath.Join(dir, controller), rendered[controller], 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// A Go-plugin CLI's edit fills in what the stock binary could not record in PROJECT.

@@ -72,6 +72,8 @@ type Plan struct {
 	Breaking []string
 	// Notes are other things the user should know.
 	Notes []string
+	// Next is the record of the new render.
+	Next *scaffold.Record
 	// before holds the disk contents of the files written or deleted, for the diff.
 	before map[string][]byte
 }
@@ -124,6 +126,7 @@ func Compute(ctx context.Context, dir string, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan.Next = next
 
 	for _, p := range union(old.Base, next.Base) {
 		if p == scaffold.DescriptionFile && opts.FromProject && !descriptionChanged {
