@@ -34,11 +34,15 @@ golden: ## Rewrite the golden trees from the current templates.
 	$(GO) test ./golden -run TestGoldenTrees -update
 
 .PHONY: bench
-bench: bench-render bench-e2e ## All figures: render benchmarks, then each golden operator on a KWOK cluster.
+bench: bench-render bench-upgrade bench-e2e ## All figures: render and upgrade benchmarks, then each golden operator on a KWOK cluster.
 
 .PHONY: bench-render
 bench-render: ## Render time and allocations per golden case and for 10, 50 and 200 node types.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/scaffold
+
+.PHONY: bench-upgrade
+bench-upgrade: ## One three-way merge, and planning the upgrade of an up-to-date project (render, go mod tidy, controller-gen).
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/upgrade
 
 .PHONY: e2e
 e2e: ## End-to-end tests: every golden operator on a KWOK cluster (real API server, controllers, scheduler).

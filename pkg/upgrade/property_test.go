@@ -44,7 +44,7 @@ func applyEdits(lines []string, edits []lineEdit) []string {
 	return out
 }
 
-func renderedFiles(t *testing.T) scaffold.Tree {
+func renderedFiles(t testing.TB) scaffold.Tree {
 	t.Helper()
 	file, data, err := examples.Get("druid")
 	if err != nil {
@@ -265,7 +265,7 @@ func changedLines(a, b string) []int {
 	return out
 }
 
-func readDir(t *testing.T, dir string) scaffold.Tree {
+func readDir(t testing.TB, dir string) scaffold.Tree {
 	t.Helper()
 	tree := scaffold.Tree{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
