@@ -172,6 +172,9 @@ func addRuntime(tree Tree, d *Data) error {
 		if strings.HasSuffix(e.Name(), "_test.go") {
 			continue // its tests run here; generated projects test it through their controllers
 		}
+		if strings.HasPrefix(e.Name(), "autoscale") && !d.App.Spec.Autoscaling {
+			continue // DSOI level 2 only when the description asks for it
+		}
 		src, err := fs.ReadFile(runtime.Files, path.Join("dsoi", e.Name()))
 		if err != nil {
 			return err

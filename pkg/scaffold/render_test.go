@@ -3,6 +3,7 @@ package scaffold
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,3 +224,35 @@ func BenchmarkRender(b *testing.B) {
 }
 
 func yamlUnmarshal(data []byte, v any) error { return sigsyaml.UnmarshalStrict(data, v) }
+
+// TestAutoscalingOnlyWhenAsked: the pinot example asks for the DSOI level 2 API and gets its
+// types, controller, tests, sample, runtime code and registration; the others render no
+// autoscaling code at all.
+func TestAutoscalingOnlyWhenAsked(t *testing.T) {
+	for _, name := range []string{"pinot", "druid", "parseable"} {
+		app := loadExample(t, name)
+		tree, err := Render(app, Options{GeneratorVersion: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, p := range tree.Paths() {
+			if strings.Contains(strings.ToLower(p), "autoscal") || (strings.HasSuffix(p, ".go") && bytes.Contains(tree[p], []byte("Autoscaling"))) {
+				found = append(found, p)
+			}
+		}
+		if !app.Spec.Autoscaling {
+			if len(found) > 0 {
+				t.Errorf("%s has no autoscaling, but renders autoscaling code in %v", name, found)
+			}
+			continue
+		}
+		want := []string{"api/v1beta1/pinot_autoscaling_types.go", "cmd/main.go", "config/samples/v1beta1_pinotautoscaling.yaml",
+			"internal/controller/pinot_autoscaling_controller.go", "internal/controller/pinot_autoscaling_controller_test.go", "internal/dsoi/autoscale.go"}
+		for _, p := range want {
+			if !slices.Contains(found, p) {
+				t.Errorf("%s asks for autoscaling but %s is missing or says nothing of it (found %v)", name, p, found)
+			}
+		}
+	}
+}

@@ -81,6 +81,16 @@ func main() {
 		setupLog.Error(err, "unable to create controller", "controller", "Pinot")
 		os.Exit(1)
 	}
+	// Autoscaling is its own controller, so a slow metrics endpoint never delays a rollout.
+	if err := (&controller.PinotAutoscalingReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("pinot-operator-autoscaler"),
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "PinotAutoscaling")
+		os.Exit(1)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "unable to set up health check")
 		os.Exit(1)
