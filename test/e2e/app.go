@@ -24,7 +24,8 @@ type App struct {
 			Name        string   `json:"name"`
 			ConfigFiles []string `json:"configFiles"`
 		} `json:"nodeTypes"`
-		Operator struct {
+		Autoscaling bool `json:"autoscaling"`
+		Operator    struct {
 			Kind    string `json:"kind"`
 			Version string `json:"version"`
 		} `json:"operator"`

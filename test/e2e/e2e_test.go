@@ -149,6 +149,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"recreate-service", s.recreateService},
 		{"remove-node-set", s.removeNodeSet},
 		{"pause", s.pause},
+		{"autoscale", s.autoscale},
 		{"idle", s.idle},
 	}
 	for _, step := range steps {

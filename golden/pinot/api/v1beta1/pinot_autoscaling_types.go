@@ -159,10 +159,6 @@ type PinotAutoscalingStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// LastFetchTime is when metrics were last fetched successfully.
-	// +optional
-	LastFetchTime *metav1.Time `json:"lastFetchTime,omitempty"`
-
 	// NodeSets has one entry per entry of spec.autoscaling.
 	// +optional
 	// +listType=map

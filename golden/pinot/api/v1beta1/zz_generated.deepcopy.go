@@ -215,10 +215,6 @@ func (in *PinotAutoscalingStatus) DeepCopyInto(out *PinotAutoscalingStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
-	if in.LastFetchTime != nil {
-		in, out := &in.LastFetchTime, &out.LastFetchTime
-		*out = (*in).DeepCopy()
-	}
 	if in.NodeSets != nil {
 		in, out := &in.NodeSets, &out.NodeSets
 		*out = make([]PinotAutoscalingNodeSetStatus, len(*in))

@@ -108,8 +108,8 @@ func (r *PinotAutoscalingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		r.setCondition(&as, ConditionMetricsAvailable, metav1.ConditionFalse, reason, fetchErr.Error())
 	} else {
+		// No fetch time in status: a steady metric must cost no write.
 		r.setCondition(&as, ConditionMetricsAvailable, metav1.ConditionTrue, "Fetched", "metrics fetched")
-		as.Status.LastFetchTime = &metav1.Time{Time: now}
 	}
 	blockedReason, blocked := scalingBlocked(&cluster)
 	if blocked != "" {
