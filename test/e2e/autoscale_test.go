@@ -178,4 +178,3 @@ func (s *suite) autoscalerEvent(as *unstructured.Unstructured, eventType, reason
 	}
 	return fmt.Sprintf("no %s event %s regarding %s %s", eventType, reason, as.GetKind(), as.GetName())
 }
-
