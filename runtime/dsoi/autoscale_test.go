@@ -40,7 +40,7 @@ func TestDecide(t *testing.T) {
 		{"below min is raised, even without a metric", ScaleInput{Current: 1}, 2, ScaleUp, true, "1 replicas is below minReplica 2", 0},
 		{"above max is lowered, even in cool-down", ScaleInput{Current: 12, Utilization: 100, HasMetric: true, LastScale: now.Add(-time.Minute)}, 10, ScaleDown, true, "12 replicas is above maxReplica 10", 0},
 		{"no metric stays", ScaleInput{Current: 4}, 4, "", false, "no metric", 0},
-		{"cool-down holds a scale-up", ScaleInput{Current: 4, Utilization: 140, HasMetric: true, LastScale: now.Add(-2 * time.Minute)}, 4, "", false, "cooling down for 3m0s", 3 * time.Minute},
+		{"cool-down holds a scale-up", ScaleInput{Current: 4, Utilization: 140, HasMetric: true, LastScale: now.Add(-2 * time.Minute)}, 4, "", false, "cooling down until 2026-01-01T12:03:00Z (coolDown 5m0s after the last change)", 3 * time.Minute},
 		{"cool-down over", ScaleInput{Current: 4, Utilization: 140, HasMetric: true, LastScale: now.Add(-5 * time.Minute)}, 8, ScaleUp, false, "above", 0},
 		{"blocked beats everything", ScaleInput{Current: 1, Utilization: 500, HasMetric: true, Blocked: "an upgrade is in progress"}, 1, "", false, "not scaling: an upgrade is in progress", 0},
 		{"huge utilization does not overflow", ScaleInput{Current: 4, Utilization: 1e300, HasMetric: true}, 10, ScaleUp, true, "limited", 0},

@@ -158,7 +158,8 @@ func TestAutoscalingScalesUpCoolsDownAndScalesDown(t *testing.T) {
 	f.now = f.now.Add(time.Minute)
 	m.answer(`{"` + f.node + `": 300}`)
 	as, replicas, evs = f.reconcile(t)
-	if replicas != 2 || len(evs) != 0 || !strings.Contains(as.Status.NodeSets[0].Message, "cooling down for 4m0s") {
+	until := "cooling down until " + f.now.Add(4*time.Minute).UTC().Format(time.RFC3339)
+	if replicas != 2 || len(evs) != 0 || !strings.HasPrefix(as.Status.NodeSets[0].Message, until) {
 		t.Fatalf("within the cool-down: %d replicas, events %q, message %q; want 2, none, cooling down", replicas, evs, as.Status.NodeSets[0].Message)
 	}
 

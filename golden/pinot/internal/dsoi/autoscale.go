@@ -110,7 +110,9 @@ func Decide(in ScaleInput) ScaleDecision {
 	}
 	if !in.LastScale.IsZero() {
 		if wait := in.LastScale.Add(p.CoolDown).Sub(in.Now); wait > 0 {
-			keep.Reason = fmt.Sprintf("cooling down for %s after the last change", wait.Round(time.Second))
+			// The end, not the time left: a message that stays the same costs no status write.
+			keep.Reason = fmt.Sprintf("cooling down until %s (coolDown %s after the last change)",
+				in.LastScale.Add(p.CoolDown).UTC().Format(time.RFC3339), p.CoolDown)
 			keep.RetryAfter = wait
 			return keep
 		}
