@@ -163,6 +163,11 @@ func (plan *Plan) file(dir, p string, old, next *scaffold.Record) error {
 	}
 	base, inBase := old.Base[p]
 	theirs, inNext := next.Base[p]
+	if exists && usesCRLF(disk) {
+		// The user's editor writes Windows line ends: compare and merge in them, so the
+		// line ends alone are not an edit and the file keeps them.
+		base, theirs = toCRLF(base), toCRLF(theirs)
+	}
 	labels := Labels{Yours: "yours", Base: "base: dsoi-gen " + old.Manifest.Generator, New: "new: dsoi-gen " + next.Manifest.Generator}
 	switch {
 	case inBase && inNext:
@@ -389,4 +394,17 @@ func union(a, b scaffold.Tree) []string {
 		all[p] = nil
 	}
 	return all.Paths()
+}
+
+// usesCRLF reports whether text ends its lines with CR LF.
+func usesCRLF(text []byte) bool {
+	return bytes.Contains(text, []byte("\r\n"))
+}
+
+// toCRLF turns LF line ends into CR LF (nil stays nil).
+func toCRLF(text []byte) []byte {
+	if text == nil || usesCRLF(text) {
+		return text
+	}
+	return bytes.ReplaceAll(text, []byte("\n"), []byte("\r\n"))
 }

@@ -86,3 +86,45 @@ func TestDamagedRecordIsRefused(t *testing.T) {
 		t.Fatalf("err = %v, want the damaged record refused", err)
 	}
 }
+
+// A file the user's editor saved with CR LF line ends is not an edit, and keeps them.
+func TestWindowsLineEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders projects (go mod tidy, controller-gen)")
+	}
+	dir := goldenCopy(t, "pinot")
+	sample := filepath.Join(dir, "config", "samples", "v1beta1_pinot.yaml")
+	readme := filepath.Join(dir, "README.md")
+	for _, p := range []string{sample, readme} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == readme {
+			data = append(data, "A line of mine.\n"...)
+		}
+		if err := os.WriteFile(p, toCRLF(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := ownDescription(t, dir)
+	opts.App.Spec.NodeTypes[0].Image = "apachepinot/pinot:1.3.0"
+	opts.FromProject = false
+	plan, err := Compute(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Conflicts) > 0 {
+		t.Fatalf("conflicts: %v", plan.Conflicts)
+	}
+	if err := Apply(dir, plan); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(sample)
+	if !strings.Contains(string(got), "apachepinot/pinot:1.3.0\"\r\n") || strings.Contains(strings.ReplaceAll(string(got), "\r\n", ""), "\n") {
+		t.Errorf("the sample lost its CR LF line ends or the new image:\n%q", got)
+	}
+	if got, _ := os.ReadFile(readme); !strings.HasSuffix(string(got), "A line of mine.\r\n") {
+		t.Errorf("the README lost the user's line")
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -44,6 +45,8 @@ type fakeMetrics struct {
 	mu    sync.Mutex
 	body  string
 	delay time.Duration
+	// token, when set, is the bearer token every request must carry.
+	token string
 }
 
 func newFakeMetrics(t *testing.T) *fakeMetrics {
@@ -51,8 +54,12 @@ func newFakeMetrics(t *testing.T) *fakeMetrics {
 	m := &fakeMetrics{body: "{}"}
 	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
-		body, delay := m.body, m.delay
+		body, delay, token := m.body, m.delay, m.token
 		m.mu.Unlock()
+		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		if delay > 0 {
 			select {
 			case <-time.After(delay):
@@ -215,6 +222,27 @@ func TestAutoscalingSurvivesABadEndpoint(t *testing.T) {
 				t.Errorf("events %q, lastError %q; want a MetricsFetchFailed warning and the error in status", evs, as.Status.NodeSets[0].LastError)
 			}
 		})
+	}
+}
+
+func TestAutoscalingSendsTheSecretToken(t *testing.T) {
+	m := newFakeMetrics(t)
+	m.token = "s3cret"
+	f := newAutoscalingFixture(t, m.URL, func(as *v1beta1.PinotAutoscaling) {
+		as.Spec.External.Spec.SecretRef = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "metrics-token"}, Key: "token"}
+	})
+	m.answer(`{"` + f.node + `": 140}`)
+	as, replicas, _ := f.reconcile(t)
+	if cond := meta.FindStatusCondition(as.Status.Conditions, ConditionMetricsAvailable); replicas != 1 || cond == nil || cond.Reason != "SecretUnavailable" {
+		t.Fatalf("no Secret yet: %d replicas, MetricsAvailable %+v; want 1 and SecretUnavailable", replicas, cond)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.cluster.Namespace, Name: "metrics-token"},
+		Data: map[string][]byte{"token": []byte("s3cret\n")}}
+	if err := k8sClient.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, replicas, _ = f.reconcile(t); replicas != 2 {
+		t.Fatalf("with the token: %d replicas, want 2", replicas)
 	}
 }
 
