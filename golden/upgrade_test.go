@@ -27,7 +27,9 @@ import (
 //	want.out         the upgrade's report
 //	want.diff        what the upgrade changed in the edited project (the record aside)
 //
-// `go test ./golden -run TestUpgradeCases -update` rewrites want.out and want.diff.
+// `go test ./golden -run TestUpgradeCases -update` rewrites want.out and want.diff. The patches
+// are plain `git diff` output against golden/<from> and templates/: when a template they touch
+// changes, `git apply` fails and names the patch to make again.
 
 // nextRelease is the generator version of a case with templates.patch.
 const nextRelease = "0.3.0"
