@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,7 +30,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -325,6 +328,71 @@ func TestAutoscalingSampleIsAccepted(t *testing.T) {
 	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), as) })
 	if len(as.Spec.Autoscaling) != 4 || as.Spec.Autoscaling[0].Spec.CoolDown != "5m" {
 		t.Errorf("sample autoscaler: %+v", as.Spec)
+	}
+}
+
+// podMetricsReader answers lists of metrics.k8s.io PodMetrics, which envtest does not serve,
+// as metrics-server would; everything else goes to the API server.
+type podMetricsReader struct {
+	client.Reader
+	cpu map[string]string // pod name -> CPU used
+}
+
+func (r podMetricsReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	u, ok := list.(*unstructured.UnstructuredList)
+	if !ok || u.GetKind() != "PodMetricsList" {
+		return r.Reader.List(ctx, list, opts...)
+	}
+	for name, cpu := range r.cpu {
+		item := unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
+			"metadata":   map[string]any{"name": name},
+			"containers": []any{map[string]any{"name": "main", "usage": map[string]any{"cpu": cpu, "memory": "1Mi"}}},
+		}}
+		u.Items = append(u.Items, item)
+	}
+	return nil
+}
+
+// TestAutoscalingFromResourceMetrics scales on CPU used over CPU requested, as the
+// resource metrics API reports it for the node set's running pods.
+func TestAutoscalingFromResourceMetrics(t *testing.T) {
+	f := newAutoscalingFixture(t, "", func(as *v1beta1.PinotAutoscaling) { as.Spec.External.Spec.Source = "resourceMetrics" })
+	ctx := context.Background()
+	usage := map[string]string{}
+	for i, cpu := range []string{"900m", "500m"} { // of 500m requested each: 140%
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: f.cluster.Namespace, Name: fmt.Sprintf("%s-%d", f.node, i),
+				Labels: map[string]string{dsoi.LabelInstance: f.cluster.Name, dsoi.LabelNodeSet: f.node}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "x", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}},
+		}
+		if err := k8sClient.Create(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		pod.Status.Phase = corev1.PodRunning
+		if err := k8sClient.Status().Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		usage[pod.Name] = cpu
+	}
+	recorder := events.NewFakeRecorder(100)
+	r := &PinotAutoscalingReconciler{Client: k8sClient, APIReader: podMetricsReader{Reader: k8sClient, cpu: usage}, Scheme: testScheme,
+		Recorder: recorder, Now: func() time.Time { return f.now }}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(f.as)}); err != nil {
+		t.Fatal(err)
+	}
+	cluster := &v1beta1.Pinot{}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(f.cluster), cluster); err != nil {
+		t.Fatal(err)
+	}
+	as := &v1beta1.PinotAutoscaling{}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(f.as), as); err != nil {
+		t.Fatal(err)
+	}
+	st := as.Status.NodeSets[0]
+	if *cluster.Spec.Nodes[0].Replicas != 2 || st.Utilization == nil || *st.Utilization != 140 {
+		t.Fatalf("1.4 CPU used of 1 requested: %d replicas, status %+v; want 2 replicas at 140%%", *cluster.Spec.Nodes[0].Replicas, st)
 	}
 }
 
