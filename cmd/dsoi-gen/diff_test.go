@@ -15,17 +15,7 @@ import (
 // copyGolden copies a golden project into a temporary folder.
 func copyGolden(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join("..", "..", "golden", name)
-	tree := scaffold.Tree{}
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		tree[filepath.ToSlash(rel)] = data
-		return err
-	})
+	tree, err := scaffold.ReadTree(filepath.Join("..", "..", "golden", name), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

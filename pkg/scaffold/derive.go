@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 )
 
@@ -46,19 +44,12 @@ func Derive(ctx context.Context, tree Tree) error {
 			return fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, out.String())
 		}
 	}
-	return filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(tmp, p)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		tree[filepath.ToSlash(rel)] = data
-		return nil
-	})
+	derived, err := ReadTree(tmp, nil)
+	if err != nil {
+		return err
+	}
+	for p, data := range derived {
+		tree[p] = data
+	}
+	return nil
 }

@@ -23,18 +23,31 @@ func Write(dir string, tree Tree, force bool) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		mode := fs.FileMode(0o644)
-		if filepath.Ext(p) == ".sh" {
-			mode = 0o755
-		}
-		tmp := target + ".dsoi-gen.tmp"
-		if err := os.WriteFile(tmp, tree[p], mode); err != nil {
+		if err := WriteFile(target, tree[p], ModeOf(p)); err != nil {
 			return err
 		}
-		if err := os.Rename(tmp, target); err != nil {
-			os.Remove(tmp)
-			return err
-		}
+	}
+	return nil
+}
+
+// ModeOf is the permission dsoi-gen gives a new file: scripts are executable.
+func ModeOf(path string) fs.FileMode {
+	if filepath.Ext(path) == ".sh" {
+		return 0o755
+	}
+	return 0o644
+}
+
+// WriteFile writes data to a temporary name beside target and renames it, so target is never
+// half-written.
+func WriteFile(target string, data []byte, mode fs.FileMode) error {
+	tmp := target + ".dsoi-gen.tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/dsoi-gen/dsoi-gen/pkg/scaffold"
 )
 
 // Apply carries out a plan: every file is written to a temporary name and renamed, so none is
@@ -20,18 +22,11 @@ func Apply(dir string, plan *Plan) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		mode := fs.FileMode(0o644)
+		mode := scaffold.ModeOf(p)
 		if info, err := os.Stat(target); err == nil {
 			mode = info.Mode().Perm()
-		} else if filepath.Ext(p) == ".sh" {
-			mode = 0o755
 		}
-		tmp := target + ".dsoi-gen.tmp"
-		if err := os.WriteFile(tmp, plan.Writes[p], mode); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, target); err != nil {
-			os.Remove(tmp)
+		if err := scaffold.WriteFile(target, plan.Writes[p], mode); err != nil {
 			return err
 		}
 	}

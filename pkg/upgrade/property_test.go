@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -267,19 +265,7 @@ func changedLines(a, b string) []int {
 
 func readDir(t testing.TB, dir string) scaffold.Tree {
 	t.Helper()
-	tree := scaffold.Tree{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		tree[filepath.ToSlash(rel)] = data
-		return err
-	})
+	tree, err := scaffold.ReadTree(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -360,29 +360,7 @@ var skipped = map[string]bool{".git": true, "bin": true, "testbin": true, "vendo
 
 // readProject reads the project's sources, for the tools that derive files from them.
 func readProject(dir string) (scaffold.Tree, error) {
-	tree := scaffold.Tree{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if skipped[filepath.ToSlash(rel)] {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		tree[filepath.ToSlash(rel)] = data
-		return err
-	})
-	return tree, err
+	return scaffold.ReadTree(dir, func(rel string) bool { return skipped[rel] })
 }
 
 func union(a, b scaffold.Tree) []string {
