@@ -34,6 +34,9 @@ type Requests struct {
 	Conflicts int
 	// Detail counts requests by "verb resource[/subresource]", for messages.
 	Detail map[string]int
+	// WriteLog lists each write as "time verb resource name code", to say what a write
+	// that should not have happened was.
+	WriteLog []string
 }
 
 func (r Requests) String() string {
@@ -102,6 +105,16 @@ func countRequests(path, agent string, from, to time.Time) (Requests, error) {
 			key += " (409 Conflict)"
 		}
 		r.Detail[key]++
+		if writeVerbs[e.Verb] {
+			name, code := "", 0
+			if e.ObjectRef != nil {
+				name = e.ObjectRef.Name
+			}
+			if e.ResponseStatus != nil {
+				code = e.ResponseStatus.Code
+			}
+			r.WriteLog = append(r.WriteLog, fmt.Sprintf("%s %s %s %d", e.RequestReceived.Format(time.RFC3339Nano), key, name, code))
+		}
 	}
 	return r, sc.Err()
 }

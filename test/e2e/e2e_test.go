@@ -495,7 +495,8 @@ func (s *suite) idle(t *testing.T) {
 	s.fig.idle = req
 	t.Logf("idle minute: the operator sent %s", req)
 	if req.Writes != 0 {
-		t.Errorf("the operator wrote during an idle minute: %s", req)
+		t.Errorf("the operator wrote during an idle minute (%s to %s): %s\n%s", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano),
+			req, strings.Join(req.WriteLog, "\n"))
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,5 +54,9 @@ func TestCountRequests(t *testing.T) {
 	// The event at 00:01:00 is outside [from, from+1m); the watch counts once; kube-controller-manager not at all.
 	if r.Writes != 2 || r.Conflicts != 1 || r.Reads != 1 || r.Detail["update pinots/status (409 Conflict)"] != 1 {
 		t.Errorf("countRequests = %s, want 2 writes (1 conflict) and 1 read", r)
+	}
+	wantLog := []string{"2026-01-01T00:00:01Z update statefulsets  200", "2026-01-01T00:00:02Z update pinots/status (409 Conflict)  409"}
+	if strings.Join(r.WriteLog, "\n") != strings.Join(wantLog, "\n") {
+		t.Errorf("WriteLog = %q, want %q", r.WriteLog, wantLog)
 	}
 }

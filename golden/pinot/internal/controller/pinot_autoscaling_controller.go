@@ -37,7 +37,9 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1beta1 "github.com/acme/pinot-operator/api/v1beta1"
 	"github.com/acme/pinot-operator/internal/dsoi"
@@ -349,10 +351,12 @@ func (r *PinotAutoscalingReconciler) now() time.Time {
 }
 
 // SetupWithManager registers the controller. It watches only PinotAutoscaling resources:
-// metrics are polled, and a change of the cluster is seen at the next poll.
+// metrics are polled, and a change of the cluster is seen at the next poll. Only a spec
+// change (a new generation) starts a reconcile at once: the controller's own status writes
+// must not, or every change of status would fetch the metrics twice in a row.
 func (r *PinotAutoscalingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1beta1.PinotAutoscaling{}).
+		For(&v1beta1.PinotAutoscaling{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("pinotautoscaling").
 		Complete(r)
 }

@@ -35,7 +35,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	v1beta1 "github.com/acme/pinot-operator/api/v1beta1"
@@ -50,6 +53,8 @@ type fakeMetrics struct {
 	delay time.Duration
 	// token, when set, is the bearer token every request must carry.
 	token string
+	// requests counts the requests answered.
+	requests int
 }
 
 func newFakeMetrics(t *testing.T) *fakeMetrics {
@@ -58,6 +63,7 @@ func newFakeMetrics(t *testing.T) *fakeMetrics {
 	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
 		body, delay, token := m.body, m.delay, m.token
+		m.requests++
 		m.mu.Unlock()
 		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -75,6 +81,12 @@ func newFakeMetrics(t *testing.T) *fakeMetrics {
 	}))
 	t.Cleanup(m.Close)
 	return m
+}
+
+func (m *fakeMetrics) requestCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requests
 }
 
 func (m *fakeMetrics) answer(body string) {
@@ -425,5 +437,99 @@ func TestAutoscalingAPIRejectsBadPolicies(t *testing.T) {
 				t.Fatalf("create: %v, want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestAutoscalingPollsOncePerInterval runs the controller in a manager, as main.go does. A
+// failed fetch changes the status; that status write must not start another fetch before the
+// interval ends (each change of status would otherwise cost two fetches, and two events in a
+// row). A change of the spec is acted on at once.
+func TestAutoscalingPollsOncePerInterval(t *testing.T) {
+	metrics := newFakeMetrics(t)
+	metrics.answer("not json")
+	f := newAutoscalingFixture(t, metrics.URL, func(as *v1beta1.PinotAutoscaling) {
+		as.Spec.External.Spec.IntervalSeconds = 3600
+	})
+	skipNameValidation := true
+	mgr, err := ctrl.NewManager(testConfig, ctrl.Options{
+		Scheme:     testScheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{f.as.Namespace: {}}},
+		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &PinotAutoscalingReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("autoscaling-test")}
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	running, stop := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- mgr.Start(running) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-stopped; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+
+	ctx := context.Background()
+	as := &v1beta1.PinotAutoscaling{}
+	waitFor(t, "MetricsAvailable=False in status", func() string {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(f.as), as); err != nil {
+			return err.Error()
+		}
+		if c := meta.FindStatusCondition(as.Status.Conditions, ConditionMetricsAvailable); c == nil || c.Status != metav1.ConditionFalse {
+			return fmt.Sprintf("conditions %+v", as.Status.Conditions)
+		}
+		return ""
+	})
+	holdFor(t, 2*time.Second, "one fetch, however the status changed", func() string {
+		if n := metrics.requestCount(); n != 1 {
+			return fmt.Sprintf("%d fetches", n)
+		}
+		return ""
+	})
+
+	as.Spec.Autoscaling[0].Spec.Threshold = 80
+	if err := k8sClient.Update(ctx, as); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a fetch for the new spec", func() string {
+		if n := metrics.requestCount(); n != 2 {
+			return fmt.Sprintf("%d fetches", n)
+		}
+		return ""
+	})
+	holdFor(t, 2*time.Second, "no other fetch within the interval", func() string {
+		if n := metrics.requestCount(); n != 2 {
+			return fmt.Sprintf("%d fetches", n)
+		}
+		return ""
+	})
+}
+
+// waitFor polls check until it returns "" (30 s at most); otherwise the test fails with what
+// check last said.
+func waitFor(t *testing.T, what string, check func() string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if last = check(); last == "" {
+			return
+		}
+	}
+	t.Fatalf("waiting for %s: %s", what, last)
+}
+
+// holdFor fails the test if check says anything during d.
+func holdFor(t *testing.T, d time.Duration, what string, check func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got := check(); got != "" {
+			t.Fatalf("%s: %s", what, got)
+		}
 	}
 }

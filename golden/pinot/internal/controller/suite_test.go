@@ -24,6 +24,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -35,6 +36,8 @@ import (
 var (
 	testScheme = runtime.NewScheme()
 	k8sClient  client.Client
+	// testConfig reaches the same API server, for tests that run a manager.
+	testConfig *rest.Config
 )
 
 func TestMain(m *testing.M) {
@@ -66,6 +69,7 @@ func runSuite(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "stop envtest:", err)
 		}
 	}()
+	testConfig = cfg
 	k8sClient, err = client.New(cfg, client.Options{Scheme: testScheme})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
