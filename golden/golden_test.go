@@ -26,11 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden trees from the curre
 // generate renders a built-in example the way `dsoi-gen init` does.
 func generate(t *testing.T, name string) scaffold.Tree {
 	t.Helper()
-	file, data, err := examples.Get(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Load(file, data)
+	app, err := examples.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,11 +33,7 @@ func newExamplesCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, name := range examples.Names() {
-				file, data, err := examples.Get(name)
-				if err != nil {
-					return err
-				}
-				app, err := model.Load(file, data)
+				app, err := examples.Load(name)
 				if err != nil {
 					return err
 				}

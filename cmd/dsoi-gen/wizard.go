@@ -131,11 +131,7 @@ func startingPoint(from, example string) (*model.Application, error) {
 	case from != "":
 		return model.LoadFile(from)
 	case example != "":
-		file, data, err := examples.Get(example)
-		if err != nil {
-			return nil, err
-		}
-		return model.Load(file, data)
+		return examples.Load(example)
 	}
 	return nil, nil
 }

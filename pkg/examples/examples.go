@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/dsoi-gen/dsoi-gen/pkg/model"
 )
 
 //go:embed *.yaml
@@ -30,4 +32,13 @@ func Get(name string) (file string, data []byte, err error) {
 		return "", nil, fmt.Errorf("no built-in example %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return file, data, nil
+}
+
+// Load reads a built-in example as an application description, checked as any description is.
+func Load(name string) (*model.Application, error) {
+	file, data, err := Get(name)
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(file, data)
 }

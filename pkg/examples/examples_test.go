@@ -27,11 +27,7 @@ func TestNames(t *testing.T) {
 func TestExamplesLoad(t *testing.T) {
 	for _, name := range examples.Names() {
 		t.Run(name, func(t *testing.T) {
-			file, data, err := examples.Get(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			app, err := model.Load(file, data)
+			app, err := examples.Load(name)
 			if err != nil {
 				t.Fatalf("Load:\n%v", err)
 			}
@@ -44,11 +40,7 @@ func TestExamplesLoad(t *testing.T) {
 
 func load(t *testing.T, name string) *model.Application {
 	t.Helper()
-	file, data, err := examples.Get(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Load(file, data)
+	app, err := examples.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,11 +43,7 @@ func LoadDescription(appFile, example string) (*model.Application, error) {
 	case appFile != "":
 		return explain(model.LoadFile(appFile))
 	case example != "":
-		file, data, err := examples.Get(example)
-		if err != nil {
-			return nil, err
-		}
-		return explain(model.Load(file, data))
+		return explain(examples.Load(example))
 	}
 	return nil, fmt.Errorf("no description: give --app FILE or --example NAME (built-in: %s)", strings.Join(examples.Names(), ", "))
 }

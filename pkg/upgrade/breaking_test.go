@@ -11,11 +11,7 @@ import (
 
 func example(t *testing.T, name string) *model.Application {
 	t.Helper()
-	file, data, err := examples.Get(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Load(file, data)
+	app, err := examples.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}

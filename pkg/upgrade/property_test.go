@@ -44,11 +44,7 @@ func applyEdits(lines []string, edits []lineEdit) []string {
 
 func renderedFiles(t testing.TB) scaffold.Tree {
 	t.Helper()
-	file, data, err := examples.Get("druid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Load(file, data)
+	app, err := examples.Load("druid")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,11 +145,7 @@ func TestWholeDescriptionProblemsReaskAStep(t *testing.T) {
 
 // Starting from an example and accepting every answer gives the example back.
 func TestEditKeepsTheExample(t *testing.T) {
-	file, data, err := examples.Get("pinot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := model.Load(file, data)
+	start, err := examples.Load("pinot")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -475,6 +475,14 @@ func TestAutoscalingPollsOncePerInterval(t *testing.T) {
 		}
 	})
 
+	fetches := func(want int) func() string {
+		return func() string {
+			if n := metrics.requestCount(); n != want {
+				return fmt.Sprintf("%d fetches, want %d", n, want)
+			}
+			return ""
+		}
+	}
 	ctx := context.Background()
 	as := &v1beta1.PinotAutoscaling{}
 	waitFor(t, "MetricsAvailable=False in status", func() string {
@@ -486,29 +494,14 @@ func TestAutoscalingPollsOncePerInterval(t *testing.T) {
 		}
 		return ""
 	})
-	holdFor(t, 2*time.Second, "one fetch, however the status changed", func() string {
-		if n := metrics.requestCount(); n != 1 {
-			return fmt.Sprintf("%d fetches", n)
-		}
-		return ""
-	})
+	holdFor(t, 2*time.Second, "one fetch, however the status changed", fetches(1))
 
 	as.Spec.Autoscaling[0].Spec.Threshold = 80
 	if err := k8sClient.Update(ctx, as); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a fetch for the new spec", func() string {
-		if n := metrics.requestCount(); n != 2 {
-			return fmt.Sprintf("%d fetches", n)
-		}
-		return ""
-	})
-	holdFor(t, 2*time.Second, "no other fetch within the interval", func() string {
-		if n := metrics.requestCount(); n != 2 {
-			return fmt.Sprintf("%d fetches", n)
-		}
-		return ""
-	})
+	waitFor(t, "a fetch for the new spec", fetches(2))
+	holdFor(t, 2*time.Second, "no other fetch within the interval", fetches(2))
 }
 
 // waitFor polls check until it returns "" (30 s at most); otherwise the test fails with what
