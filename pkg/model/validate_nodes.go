@@ -46,6 +46,45 @@ func validateNodeTypes(ps *Problems, spec *Spec) {
 		mounts := validateStorage(ps, nt, p)
 		validateNodeConfigFiles(ps, nt, p, configs, mounts)
 		validateNodeEnv(ps, nt, p, depEnv)
+		if nt.Workload == Deployment && len(nt.Storage) > 0 && nt.Replicas != nil && *nt.Replicas > 1 {
+			ps.add(p+".replicas", "a Deployment's pods share one ReadWriteOnce claim per storage entry, which the pods of one node only can mount for writing: "+
+				"use replicas 1, or workload StatefulSet (a claim per pod)")
+		}
+	}
+	validateObjectNames(ps, spec)
+}
+
+// validateObjectNames refuses node types whose objects in the sample resource (one node set
+// per node type, named after it) would share a name: node types a and a-headless (the
+// headless Service of a), or Deployment claims server + cold-data and server-cold + data.
+func validateObjectNames(ps *Problems, spec *Spec) {
+	taken := map[string]string{}
+	take := func(p, name, what string) {
+		if other, ok := taken[name]; ok {
+			ps.add(p, "%s and %s would both be named %s in a resource: rename one", other, what, name)
+			return
+		}
+		taken[name] = what
+	}
+	seen := map[string]bool{}
+	for i, nt := range spec.NodeTypes {
+		p := fmt.Sprintf("spec.nodeTypes[%d]", i)
+		name := KubeName(nt.Name)
+		if seen[name] {
+			continue // a duplicate node type, reported as such
+		}
+		seen[name] = true
+		take(p+".name", "Service <resource>-"+name, fmt.Sprintf("the Service of node type %q", nt.Name))
+		if nt.Workload == StatefulSet {
+			take(p+".name", "Service <resource>-"+name+"-headless", fmt.Sprintf("the headless Service of node type %q", nt.Name))
+		}
+		if nt.Workload != Deployment {
+			continue
+		}
+		for k, vol := range nt.Storage {
+			take(fmt.Sprintf("%s.storage[%d].name", p, k), "PersistentVolumeClaim <resource>-"+name+"-"+vol.Name,
+				fmt.Sprintf("storage %q of node type %q", vol.Name, nt.Name))
+		}
 	}
 }
 

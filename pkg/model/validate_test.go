@@ -355,6 +355,33 @@ func TestValidateNodeTypes(t *testing.T) {
 			edits: []edit{{"      workload: StatefulSet", "      workload: Deployment"}},
 		},
 		{
+			// Several pods on one ReadWriteOnce claim cannot work.
+			name:  "replicas of a Deployment with storage",
+			edits: []edit{{"      workload: StatefulSet", "      workload: Deployment"}, {"      configFiles: [broker-conf]\n", "      configFiles: [broker-conf]\n      replicas: 2\n"}},
+			want: []string{"demo.yaml:23: spec.nodeTypes[0].replicas: a Deployment's pods share one ReadWriteOnce claim per storage entry, which the pods of one node only can mount for writing: " +
+				"use replicas 1, or workload StatefulSet (a claim per pod)"},
+		},
+		{
+			name:  "one replica of a Deployment with storage",
+			edits: []edit{{"      workload: StatefulSet", "      workload: Deployment"}, {"      configFiles: [broker-conf]\n", "      configFiles: [broker-conf]\n      replicas: 1\n"}},
+		},
+		{
+			name:  "a node type named like another's headless Service",
+			edits: []edit{{"    - name: server\n", "    - name: broker-headless\n"}, {"[broker, server]", "[broker, broker-headless]"}},
+			want: []string{`demo.yaml:26: spec.nodeTypes[1].name: the headless Service of node type "broker" and the Service of node type "broker-headless" would both be named Service <resource>-broker-headless in a resource: rename one`},
+		},
+		{
+			name: "Deployment claims that share a name",
+			edits: []edit{
+				{"      workload: StatefulSet", "      workload: Deployment"},
+				{"        - name: data\n", "        - name: cold-data\n"},
+				{"    - name: server\n", "    - name: broker-cold\n"},
+				{"          port: 9090\n", "          port: 9090\n      storage: [{name: data, mountPath: /data, size: 1Gi}]\n"},
+				{"[broker, server]", "[broker, broker-cold]"},
+			},
+			want: []string{`demo.yaml:32: spec.nodeTypes[1].storage[0].name: storage "cold-data" of node type "broker" and storage "data" of node type "broker-cold" would both be named PersistentVolumeClaim <resource>-broker-cold-data in a resource: rename one`},
+		},
+		{
 			name:  "image with a space",
 			edits: []edit{{"      workload: Deployment\n      image: demo/demo:1.0", "      workload: Deployment\n      image: demo/demo 1.0"}},
 			want:  []string{`demo.yaml:28: spec.nodeTypes[1].image: invalid image "demo/demo 1.0": must not contain spaces`},

@@ -27,6 +27,7 @@ func TestApplyClaims(t *testing.T) {
 		return s
 	}
 	cluster.NodeSets[1].Storage = []Storage{{Name: "staging", MountPath: "/staging", Spec: spec("1Gi")}}
+	cluster.NodeSets[1].Replicas = 1 // one writer: a ReadWriteOnce claim shared by more pods is refused
 	report, err := a.Reconcile(ctx, cluster, basicOptions(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -73,10 +73,11 @@ func TestPrune(t *testing.T) {
 	create(pvcController, Labels("pinot", "basic", "controller", "controller"), nil)
 	create(pvcBroker, Labels("pinot", "basic", "broker", "broker"), nil)
 
-	deleted, err := a.Prune(ctx, "pinot", keep, false)
+	pruned, err := a.Prune(ctx, cluster, keep, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	deleted := pruned.Deleted
 	want := []ObjectKey{
 		{"ConfigMap", "orphaned-config"}, {"Service", "basic-broker"},
 		{KindDeployment, "basic-broker"}, {"PodDisruptionBudget", "basic-broker"},
@@ -99,16 +100,19 @@ func TestPrune(t *testing.T) {
 		"Normal Deleted Deleted Service basic-broker: its node set is no longer in the spec",
 		"Normal Deleted Deleted Deployment basic-broker: its node set is no longer in the spec",
 		"Normal Deleted Deleted PodDisruptionBudget basic-broker: its node set is no longer in the spec",
+		"Normal VolumesKept Node set broker is no longer in the spec; its PersistentVolumeClaims data-basic-broker-0 are kept with their data " +
+			"(a node set added under another name does not use them; spec.deletePersistentVolumeClaims deletes the claims of removed node sets)",
 	}
 	if got := drain(rec); !slices.Equal(got, wantEvents) {
 		t.Errorf("events %q, want %q", got, wantEvents)
 	}
 
 	// deletePVCs deletes the volumes of removed node sets, and only those.
-	deleted, err = a.Prune(ctx, "pinot", keep, true)
+	pruned, err = a.Prune(ctx, cluster, keep, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	deleted = pruned.Deleted
 	assertKeys(t, "deleted with deletePVCs", deleted, []ObjectKey{{"PersistentVolumeClaim", "data-basic-broker-0"}})
 	assertGone(t, c, ns, ObjectKey{"PersistentVolumeClaim", "data-basic-broker-0"})
 	assertAlive(t, c, pvcController)
@@ -118,8 +122,8 @@ func TestPrune(t *testing.T) {
 
 	// Nothing left to do: nothing deleted, nothing reported.
 	drain(rec)
-	if deleted, err = a.Prune(ctx, "pinot", keep, true); err != nil || len(deleted) != 0 {
-		t.Errorf("third Prune deleted %v, %v; want nothing", deleted, err)
+	if pruned, err = a.Prune(ctx, cluster, keep, true); err != nil || len(pruned.Deleted) != 0 {
+		t.Errorf("third Prune deleted %v, %v; want nothing", pruned.Deleted, err)
 	}
 	if got := drain(rec); len(got) != 0 {
 		t.Errorf("third Prune recorded %q", got)
@@ -146,6 +150,8 @@ func objectOf(key ObjectKey, ns string) client.Object {
 		obj = &policyv1.PodDisruptionBudget{}
 	case "PersistentVolumeClaim":
 		obj = &corev1.PersistentVolumeClaim{}
+	case "Pod":
+		obj = &corev1.Pod{}
 	default:
 		panic("unknown kind " + key.Kind)
 	}

@@ -110,14 +110,14 @@ func TestReconcileAppliesAndPrunes(t *testing.T) {
 	}
 	assertAlive(t, c, volume)
 
-	// Node sets removed: their objects go, the ConfigMaps stay, and with deletePVCs the volumes too.
+	// Node sets removed: their objects go, the ConfigMaps stay, and with deletePVCs the volumes
+	// too, once the workload that mounts them is gone.
 	cluster.NodeSets = nil
 	report = reconcile(t, a, cluster, opts, report.Upgrade)
 	wantDeleted := []ObjectKey{
 		{"Service", "basic-controller"}, {"Service", "basic-controller-headless"}, {"Service", "basic-broker"},
 		{KindStatefulSet, "basic-controller"}, {KindDeployment, "basic-broker"},
 		{"PodDisruptionBudget", "basic-controller"}, {"PodDisruptionBudget", "basic-broker"},
-		{"PersistentVolumeClaim", "data-basic-controller-0"},
 	}
 	assertKeys(t, "deleted", report.Deleted, wantDeleted)
 	if report.Writes != len(wantDeleted) || len(report.NodeSets) != 0 {
@@ -126,6 +126,10 @@ func TestReconcileAppliesAndPrunes(t *testing.T) {
 	for _, key := range wantDeleted {
 		assertGone(t, c, ns, key)
 	}
+	assertAlive(t, c, volume)
+	report = reconcile(t, a, cluster, opts, report.Upgrade)
+	assertKeys(t, "deleted next", report.Deleted, []ObjectKey{{"PersistentVolumeClaim", "data-basic-controller-0"}})
+	assertGone(t, c, ns, KeyOf(volume))
 	for _, cm := range BuildConfigMaps(cluster) {
 		assertAlive(t, c, cm)
 	}
