@@ -368,7 +368,7 @@ func TestValidateNodeTypes(t *testing.T) {
 		{
 			name:  "a node type named like another's headless Service",
 			edits: []edit{{"    - name: server\n", "    - name: broker-headless\n"}, {"[broker, server]", "[broker, broker-headless]"}},
-			want: []string{`demo.yaml:26: spec.nodeTypes[1].name: the headless Service of node type "broker" and the Service of node type "broker-headless" would both be named Service <resource>-broker-headless in a resource: rename one`},
+			want:  []string{`demo.yaml:26: spec.nodeTypes[1].name: the headless Service of node type "broker" and the Service of node type "broker-headless" would both be named Service <resource>-broker-headless in a resource: rename one`},
 		},
 		{
 			name: "Deployment claims that share a name",

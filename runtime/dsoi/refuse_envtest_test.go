@@ -257,8 +257,8 @@ func TestPruneDeletesOrphanedPodsOfRemovedNodeSets(t *testing.T) {
 	orphan := newPod("basic-old-0", Labels("pinot", "basic", "old", "old"), nil)
 	kept := []*corev1.Pod{
 		newPod("basic-controller-0", Labels("pinot", "basic", "controller", "controller"), nil), // waits to be adopted
-		newPod("basic-old-1", Labels("pinot", "basic", "old", "old"), owned),                      // its owner's deletion takes it
-		newPod("other-old-0", Labels("pinot", "other", "old", "old"), nil),                        // another CR's
+		newPod("basic-old-1", Labels("pinot", "basic", "old", "old"), owned),                    // its owner's deletion takes it
+		newPod("other-old-0", Labels("pinot", "other", "old", "old"), nil),                      // another CR's
 	}
 	report := reconcile(t, a, cluster, basicOptions(), nil)
 	assertKeys(t, "deleted", report.Deleted, []ObjectKey{{"Pod", orphan.Name}})
