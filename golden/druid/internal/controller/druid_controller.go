@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -75,7 +77,14 @@ func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !cr.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // children go with it, by their owner references
+		// Children go with it, by their owner references; pods that a StatefulSet being
+		// recreated left without an owner are deleted first.
+		applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
+		done, err := applier.Finalize(ctx, AppName)
+		if err != nil || done {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	old := cr.Status.DeepCopy()
 	dsoi.SetPaused(&cr.Status.Conditions, cr.Generation, cr.Spec.Paused)
@@ -92,6 +101,16 @@ func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
 	report, err := applier.Reconcile(ctx, cluster, r.options(&cr), upgradeFromStatus(cr.Status.Upgrade))
+	var refusal *dsoi.Refusal
+	if errors.As(err, &refusal) {
+		// Acting would lose, share or take over data, so nothing was written. A spec change
+		// clears it; the look a minute later is for a claim someone deletes.
+		if !sameCondition(old.Conditions, dsoi.ConditionDegraded, refusal.Reason, refusal.Message) {
+			r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, refusal.Reason, "Reconcile", "%s", refusal.Message)
+		}
+		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, refusal.Reason, refusal.Message)
+		return ctrl.Result{RequeueAfter: time.Minute}, r.updateStatus(ctx, &cr, old)
+	}
 	if err != nil {
 		log.Error(err, "reconcile failed")
 		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
@@ -118,6 +137,13 @@ func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	// Upgrade events only now: a reconcile that lost the conflict above repeats none.
 	applier.RecordEvents(report.Events)
 	return ctrl.Result{RequeueAfter: report.RequeueAfter}, nil
+}
+
+// sameCondition reports whether conds already hold condition t with this reason and message,
+// so a refusal seen again records no second event.
+func sameCondition(conds []metav1.Condition, t, reason, message string) bool {
+	c := meta.FindStatusCondition(conds, t)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason && c.Message == message
 }
 
 // options turns the CR's rollout settings into the dsoi library's options.

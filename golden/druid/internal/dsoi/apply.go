@@ -130,6 +130,11 @@ func (a *Applier) apply(ctx context.Context, desired client.Object, write bool) 
 		if !write {
 			return Recreating, nil
 		}
+		if _, ok := desired.(*appsv1.StatefulSet); ok {
+			if err := a.holdForOrphanedPods(ctx); err != nil {
+				return "", err
+			}
+		}
 		if err := a.Client.Delete(ctx, existing, client.PropagationPolicy("Orphan"), client.Preconditions{UID: ptrUID(existing)}); err != nil && !apierrors.IsNotFound(err) {
 			return "", fmt.Errorf("delete %s to change an immutable field: %w", describe(desired), err)
 		}
@@ -194,6 +199,8 @@ func kindOf(obj client.Object) string {
 		return "PodDisruptionBudget"
 	case *corev1.PersistentVolumeClaim:
 		return "PersistentVolumeClaim"
+	case *corev1.Pod:
+		return "Pod"
 	}
 	return fmt.Sprintf("%T", obj)
 }

@@ -53,6 +53,8 @@ type NodeSetReport struct {
 	Rollout
 	// Held: the node set's new spec waits for the node types before it in the order.
 	Held bool
+	// Recreating: its StatefulSet is deleted, pods orphaned, to be created again.
+	Recreating bool
 }
 
 // Report says what a reconcile did and found.
@@ -109,6 +111,13 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 		now = opts.Now
 	}
 	report := &Report{Stopped: c.Stopped}
+	// Refusals come before any write: a half-applied refused spec would be worse than none.
+	if err := checkSpec(c); err != nil {
+		return report, err
+	}
+	if err := a.checkLive(ctx, c); err != nil {
+		return report, err
+	}
 	keep := map[ObjectKey]bool{}
 	apply := func(obj client.Object) (Action, error) {
 		keep[KeyOf(obj)] = true
@@ -168,11 +177,23 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 	// Old ConfigMaps go only once every node set runs its current spec: until then held node
 	// sets and pods of the old revision may still mount them (and restart).
 	if !report.Ready() {
-		keepAllConfigMaps(ctx, a, c, keep)
+		if err := keepAllConfigMaps(ctx, a, c, keep); err != nil {
+			return report, err
+		}
 	}
-	deleted, err := a.Prune(ctx, c.App, keep, opts.DeletePVCs)
-	report.Deleted = deleted
-	report.Writes += len(deleted)
+	pruned, err := a.Prune(ctx, c, keep, opts.DeletePVCs)
+	report.Deleted = pruned.Deleted
+	report.Writes += len(pruned.Deleted)
+	if err != nil {
+		return report, err
+	}
+	if pruned.ClaimsWaiting && report.RequeueAfter == 0 {
+		report.RequeueAfter = requeueWhileRolling
+	}
+	released, err := a.releaseOrphanedPodsHold(ctx, c, report)
+	if released {
+		report.Writes++
+	}
 	return report, err
 }
 
@@ -230,6 +251,7 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		nr.Rollout = rolloutOf(workload)
 		if action == Recreating || action == Waiting {
 			nr.Done, nr.Phase, nr.Message = false, PhaseProgressing, "being recreated to change an immutable field"
+			nr.Recreating = true
 		}
 	}
 	if !nr.Done {
@@ -307,14 +329,16 @@ func rolloutOf(workload client.Object) Rollout {
 
 // keepAllConfigMaps keeps every ConfigMap of the cluster while a rollout is under way: pods
 // of the old revision may restart and must find the files they mount.
-func keepAllConfigMaps(ctx context.Context, a *Applier, c *Cluster, keep map[ObjectKey]bool) {
-	var list corev1.ConfigMapList
-	if err := a.Client.List(ctx, &list, client.InNamespace(c.Namespace), client.MatchingLabels(InstanceLabels(c.App, c.Instance))); err != nil {
-		return // Prune lists again and reports the error
+// A failed List is an error, never an empty list: Prune would then delete ConfigMaps in use.
+func keepAllConfigMaps(ctx context.Context, a *Applier, c *Cluster, keep map[ObjectKey]bool) error {
+	cms, err := a.listInstance(ctx, c, &corev1.ConfigMapList{})
+	if err != nil {
+		return err
 	}
-	for _, cm := range list.Items {
-		keep[ObjectKey{Kind: "ConfigMap", Name: cm.Name}] = true
+	for _, cm := range cms {
+		keep[KeyOf(cm)] = true
 	}
+	return nil
 }
 
 // nodeTypeOrder is opts.Order followed by node types the order lacks (the CRD forbids that,

@@ -27,6 +27,8 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.deploymentOrder.all(t, self.nodes.exists(n, n.nodeType == t))",message="every deploymentOrder entry must be the nodeType of at least one node"
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, n.nodeType in self.deploymentOrder)",message="every node's nodeType must be listed in deploymentOrder"
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, self.k8sConfig.exists(k, k.name == n.k8sConfig))",message="every node's k8sConfig must name an entry of spec.k8sConfig"
+// +kubebuilder:validation:XValidation:rule="self.nodes.all(n, !self.nodes.exists(m, m.kind == 'StatefulSet' && n.name == m.name + '-headless'))",message="a node name must not be another StatefulSet node's name followed by -headless: that is the name of its headless Service"
+// +kubebuilder:validation:XValidation:rule="self.nodes.all(n, n.kind != 'Deployment' || !has(n.replicas) || n.replicas <= 1 || self.k8sConfig.all(k, k.name != n.k8sConfig || !has(k.storageConfig) || k.storageConfig.all(s, has(s.spec.accessModes) && (s.spec.accessModes == ['ReadWriteMany'] || s.spec.accessModes == ['ReadOnlyMany'] || s.spec.accessModes == ['ReadWriteMany', 'ReadOnlyMany'] || s.spec.accessModes == ['ReadOnlyMany', 'ReadWriteMany']))))",message="a Deployment node with more than one replica shares each storageConfig claim among its pods: the claims must be ReadWriteMany (or ReadOnlyMany); use replicas 1 or kind StatefulSet (a claim per pod) otherwise"
 // +kubebuilder:validation:XValidation:rule="self.nodes.all(n, !has(n.parseableConfig) || (has(self.parseableConfig) && self.parseableConfig.exists(c, c.name == n.parseableConfig)))",message="every node's parseableConfig must name an entry of spec.parseableConfig"
 type ParseableSpec struct {
 	// External holds the settings of the systems Parseable depends on.
@@ -80,8 +82,10 @@ type ParseableSpec struct {
 	// +optional
 	DisablePodDisruptionBudget bool `json:"disablePodDisruptionBudget,omitempty"`
 
-	// DeletePersistentVolumeClaims deletes the volumes of a node set when it is removed from
-	// nodes. Off by default: data outlives node sets unless asked otherwise.
+	// DeletePersistentVolumeClaims deletes the volumes of a node set once it is removed from
+	// nodes and its pods are gone: only claims the operator made for it, never a claim that
+	// merely carries the cluster's labels. Off by default: data outlives node sets (and a
+	// renamed node set, which is a removed one and a new one) unless asked otherwise.
 	// +optional
 	DeletePersistentVolumeClaims bool `json:"deletePersistentVolumeClaims,omitempty"`
 
@@ -120,6 +124,7 @@ const (
 
 // ParseableNode is one node set: a node type run with one k8sConfig group and one
 // parseableConfig group.
+// +kubebuilder:validation:XValidation:rule="self.kind == oldSelf.kind",message="the kind of a node cannot change: the new workload would start on new, empty volumes; add a node with another name instead"
 type ParseableNode struct {
 	// Name of the node set, unique in the CR. Objects are named <CR name>-<name>.
 	// +required
@@ -128,7 +133,7 @@ type ParseableNode struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Name string `json:"name"`
 
-	// Kind is the workload that runs the node set.
+	// Kind is the workload that runs the node set. It cannot change once the node exists.
 	// +required
 	// +kubebuilder:validation:Enum=StatefulSet;Deployment
 	Kind string `json:"kind"`
@@ -215,8 +220,10 @@ type ParseableK8sConfig struct {
 	// +optional
 	ContainerSecurityContext *corev1.SecurityContext `json:"containerSecurityContext,omitempty"`
 	// StorageConfig are persistent volumes: one claim per pod for a StatefulSet node set, one
-	// claim shared by all pods for a Deployment node set. Claims outlive their node set unless
-	// spec.deletePersistentVolumeClaims is set.
+	// claim shared by all pods for a Deployment node set (which then needs ReadWriteMany for
+	// more than one replica, and is replaced rather than rolled while a claim is
+	// ReadWriteOnce). Claims outlive their node set unless spec.deletePersistentVolumeClaims
+	// is set.
 	// +optional
 	// +listType=map
 	// +listMapKey=name

@@ -196,6 +196,11 @@ func Build(c *Cluster, ns *NodeSet, configHash string) (*Objects, error) {
 				Template: template,
 			},
 		}
+		if sharesSingleWriterClaim(ns) {
+			// A rolling update would start the new pod beside the old one, on another node
+			// (Multi-Attach) or on the same volume (two writers): the old pod goes first.
+			objs.Deployment.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+		}
 	default:
 		return nil, fmt.Errorf("node set %q: unknown kind %q (want StatefulSet or Deployment)", ns.Name, ns.Kind)
 	}
@@ -209,6 +214,17 @@ func Build(c *Cluster, ns *NodeSet, configHash string) (*Objects, error) {
 		}
 	}
 	return objs, nil
+}
+
+// sharesSingleWriterClaim reports whether a Deployment node set mounts a shared claim that
+// only one node's pods can write to.
+func sharesSingleWriterClaim(ns *NodeSet) bool {
+	for _, s := range ns.Storage {
+		if SingleWriter(s.Spec) {
+			return true
+		}
+	}
+	return false
 }
 
 func clientService(meta metav1.ObjectMeta, ns *NodeSet, selector map[string]string) *corev1.Service {

@@ -157,12 +157,19 @@ func (r *PinotAutoscalingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			if st.LastScaleTime != nil {
 				last = st.LastScaleTime.Time
 			}
+			policy := dsoi.ScalePolicy{MinReplicas: entry.Spec.MinReplica, MaxReplicas: entry.Spec.MaxReplica, Threshold: entry.Spec.Threshold, CoolDown: coolDown}
+			claim := sharedSingleWriterClaim(&cluster, i)
+			if claim != "" {
+				policy.MinReplicas, policy.MaxReplicas = min(policy.MinReplicas, 1), min(policy.MaxReplicas, 1)
+			}
 			d := dsoi.Decide(dsoi.ScaleInput{
-				Policy:  dsoi.ScalePolicy{MinReplicas: entry.Spec.MinReplica, MaxReplicas: entry.Spec.MaxReplica, Threshold: entry.Spec.Threshold, CoolDown: coolDown},
-				Current: current, Utilization: util, HasMetric: st.Utilization != nil,
+				Policy: policy, Current: current, Utilization: util, HasMetric: st.Utilization != nil,
 				LastScale: last, Now: now, Blocked: blocked,
 			})
 			st.CurrentReplicas, st.DesiredReplicas, st.Message = current, d.Desired, d.Reason
+			if claim != "" {
+				st.Message += fmt.Sprintf("; at most 1 replica: its pods share claim %q of storage that one node can mount for writing (use ReadWriteMany or kind StatefulSet to scale)", claim)
+			}
 			if d.Limited {
 				limited = append(limited, entry.Name)
 			}
@@ -205,6 +212,26 @@ func (r *PinotAutoscalingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		r.Recorder.Eventf(&as, nil, corev1.EventTypeWarning, "MetricsFetchFailed", "FetchMetrics", "%s", fetchErr.Error())
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// sharedSingleWriterClaim names the storage that node set i's pods share and that only the
+// pods of one node can mount for writing, or "": such a node set runs one replica at most.
+func sharedSingleWriterClaim(cluster *v1beta1.Pinot, i int) string {
+	node := cluster.Spec.Nodes[i]
+	if node.Kind != dsoi.KindDeployment {
+		return ""
+	}
+	for _, kc := range cluster.Spec.K8sConfig {
+		if kc.Name != node.K8sConfig {
+			continue
+		}
+		for _, s := range kc.StorageConfig {
+			if dsoi.SingleWriter(s.Spec) {
+				return s.Name
+			}
+		}
+	}
+	return ""
 }
 
 // scaleEvent is an event about a change of size: ScaledUp or ScaledDown.
