@@ -109,7 +109,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	if err := createVolumes(ctx, c, 30); err != nil {
+	if err := createVolumes(ctx, c, 40); err != nil {
 		t.Fatalf("create volumes: %v", err)
 	}
 	if err := cluster.Kubectl("apply", "--server-side", "-f", filepath.Join(project, "config", "crd", "bases")); err != nil {
@@ -150,6 +150,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"remove-node-set", s.removeNodeSet},
 		{"pause", s.pause},
 		{"autoscale", s.autoscale},
+		{"data-safety", s.dataSafety},
 		{"idle", s.idle},
 	}
 	for _, step := range steps {
