@@ -3,16 +3,18 @@ package dsoi
 import (
 	"slices"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // A StatefulSet never replaces a pod of an old revision that is not ready (kubernetes issue
-// 67250), so such pods are deleted, and only those, once the controller has seen the spec.
+// 67250), so such a pod is deleted when it is stuck, once the controller has seen the spec.
 func TestDeleteStuckPods(t *testing.T) {
 	tests := map[string]struct {
 		// status edits the status of a StatefulSet rolling rev-2 out over rev-1.
@@ -27,20 +29,7 @@ func TestDeleteStuckPods(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			ctx, c, a, cluster := setup(t)
-			sts := build(t, cluster, 0).StatefulSet
-			if _, err := a.Apply(ctx, sts); err != nil {
-				t.Fatal(err)
-			}
-			sts.Status = appsv1.StatefulSetStatus{
-				ObservedGeneration: sts.Generation, Replicas: 3, ReadyReplicas: 1, UpdatedReplicas: 1,
-				CurrentRevision: "rev-1", UpdateRevision: "rev-2",
-			}
-			if tt.status != nil {
-				tt.status(&sts.Status)
-			}
-			if err := c.Status().Update(ctx, sts); err != nil {
-				t.Fatal(err)
-			}
+			sts := rollingStatefulSet(t, a, cluster, tt.status)
 			pods := createStuckPodCandidates(t, cluster)
 			rec := events.NewFakeRecorder(100)
 			a.Recorder = rec
@@ -49,14 +38,15 @@ func TestDeleteStuckPods(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := a.deleteStuckPods(ctx, sts, listed)
+			n, err := a.deleteStuckPods(ctx, sts, listed, time.Now())
 			if err != nil || n != len(tt.deleted) {
 				t.Errorf("deleteStuckPods = %d, %v; want %d", n, err, len(tt.deleted))
 			}
 			checkPodsDeleted(t, c, pods, tt.deleted)
 			var want []string
 			for _, name := range tt.deleted {
-				want = append(want, "Normal DeletedStuckPod Deleted pod "+name+": it runs old revision rev-1 and is not ready, so the StatefulSet would never replace it with rev-2")
+				want = append(want, "Warning DeletedStuckPod Deleted pod "+name+" of old revision rev-1: container app is in CrashLoopBackOff: back-off 40s; "+
+					"the StatefulSet would never replace it with rev-2 by itself")
 			}
 			if got := drain(rec); !slices.Equal(got, want) {
 				t.Errorf("events %q, want %q", got, want)
@@ -79,11 +69,125 @@ func TestDeleteStuckPods(t *testing.T) {
 			stuckPodCandidate(cluster, "broker", "basic-broker-0", "rev-0"),
 		}
 		for _, pod := range pods {
-			createPod(t, pod, func(*corev1.PodStatus) {})
+			createPod(t, pod, crashLooping)
 		}
 		reconcile(t, a, cluster, basicOptions(), nil)
 		checkPodsDeleted(t, c, pods, []string{"basic-controller-0"})
 	})
+}
+
+// Recovery goes one pod at a time, and only pods that are really stuck go: a pod that runs
+// and is merely not ready (loading segments, catching up a log) is never deleted.
+func TestDeleteStuckPodsOneAtATime(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	sts := rollingStatefulSet(t, a, cluster, nil)
+	rec := events.NewFakeRecorder(100)
+	a.Recorder = rec
+	// Condition times are stored in whole seconds.
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+
+	recovering := stuckPodCandidate(cluster, "controller", "basic-controller-0", "rev-1")
+	crashing := stuckPodCandidate(cluster, "controller", "basic-controller-1", "rev-1")
+	crashing.Finalizers = []string{"example.com/hold"} // so its deletion takes a while
+	pendingBriefly := stuckPodCandidate(cluster, "controller", "basic-controller-2", "rev-1")
+	unschedulable := stuckPodCandidate(cluster, "controller", "basic-controller-3", "rev-1")
+	ready := stuckPodCandidate(cluster, "controller", "basic-controller-4", "rev-1")
+	updated := stuckPodCandidate(cluster, "controller", "basic-controller-5", "rev-2")
+	pods := []*corev1.Pod{recovering, crashing, pendingBriefly, unschedulable, ready, updated}
+	createPod(t, recovering, func(st *corev1.PodStatus) {
+		st.Phase = corev1.PodRunning
+		st.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}
+		st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+	})
+	createPod(t, crashing, crashLooping)
+	createPod(t, pendingBriefly, func(st *corev1.PodStatus) {
+		st.Phase = corev1.PodPending
+		st.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(clk.now().Add(-time.Minute))}}
+		st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}
+	})
+	createPod(t, unschedulable, func(st *corev1.PodStatus) {
+		st.Phase = corev1.PodPending
+		st.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+			Message: "0/3 nodes are available: 3 Insufficient memory.", LastTransitionTime: metav1.NewTime(clk.now().Add(-6 * time.Minute))}}
+	})
+	createPod(t, ready, func(st *corev1.PodStatus) {
+		st.Phase = corev1.PodRunning
+		st.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	})
+	createPod(t, updated, crashLooping) // the new revision's: the StatefulSet replaces it itself
+
+	var deleted []string
+	pass := func(step string, want []string) {
+		t.Helper()
+		listed, err := a.podsOf(ctx, cluster, &cluster.NodeSets[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := a.deleteStuckPods(ctx, sts, listed, clk.now())
+		if err != nil || n != len(want) {
+			t.Errorf("%s: deleteStuckPods = %d, %v; want %d", step, n, err, len(want))
+		}
+		for _, note := range want {
+			deleted = append(deleted, note[:len("basic-controller-0")])
+		}
+		var wantEvents []string
+		for _, note := range want {
+			wantEvents = append(wantEvents, "Warning DeletedStuckPod Deleted pod "+note+"; the StatefulSet would never replace it with rev-2 by itself")
+		}
+		if got := drain(rec); !slices.Equal(got, wantEvents) {
+			t.Errorf("%s: events %q, want %q", step, got, wantEvents)
+		}
+	}
+
+	pass("first", []string{"basic-controller-1 of old revision rev-1: container app is in CrashLoopBackOff: back-off 40s"})
+	if got := live(t, c, crashing); got.DeletionTimestamp == nil {
+		t.Fatalf("%s is not being deleted", crashing.Name)
+	}
+	pass("while a pod is terminating", nil)
+
+	crashing = live(t, c, crashing)
+	crashing.Finalizers = nil
+	if err := c.Update(ctx, crashing); err != nil {
+		t.Fatal(err)
+	}
+	checkPodsDeleted(t, c, pods, deleted)
+	pass("once it is gone", []string{"basic-controller-3 of old revision rev-1: Pending for 6m0s: 0/3 nodes are available: 3 Insufficient memory."})
+	pass("then", nil) // basic-controller-2 has been pending for a minute only
+
+	clk.advance(4*time.Minute + time.Second)
+	pass("past the bound", []string{"basic-controller-2 of old revision rev-1: Pending for 5m1s: container app is in ContainerCreating"})
+	clk.advance(time.Hour)
+	pass("an hour later", nil)
+	checkPodsDeleted(t, c, pods, deleted)
+}
+
+// rollingStatefulSet applies the controller node set's StatefulSet with the status of one
+// rolling rev-2 out over rev-1, edited by edit when it is not nil.
+func rollingStatefulSet(t *testing.T, a *Applier, cluster *Cluster, edit func(st *appsv1.StatefulSetStatus)) *appsv1.StatefulSet {
+	t.Helper()
+	sts := build(t, cluster, 0).StatefulSet
+	if _, err := a.Apply(t.Context(), sts); err != nil {
+		t.Fatal(err)
+	}
+	sts.Status = appsv1.StatefulSetStatus{
+		ObservedGeneration: sts.Generation, Replicas: 3, ReadyReplicas: 1, UpdatedReplicas: 1,
+		CurrentRevision: "rev-1", UpdateRevision: "rev-2",
+	}
+	if edit != nil {
+		edit(&sts.Status)
+	}
+	if err := needAPIServer(t).Status().Update(t.Context(), sts); err != nil {
+		t.Fatal(err)
+	}
+	return sts
+}
+
+// crashLooping is the status of a pod whose container app crash-loops.
+func crashLooping(st *corev1.PodStatus) {
+	st.Phase = corev1.PodRunning
+	st.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}
+	st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 4,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s"}}}}
 }
 
 // createStuckPodCandidates creates pods of the controller node set (and one of the broker)
@@ -93,26 +197,17 @@ func createStuckPodCandidates(t *testing.T, cluster *Cluster) []*corev1.Pod {
 	pods := []*corev1.Pod{
 		stuckPodCandidate(cluster, "controller", "basic-controller-0", "rev-1"), // stuck
 		stuckPodCandidate(cluster, "controller", "basic-controller-1", "rev-1"), // old but ready: replaced in turn
-		stuckPodCandidate(cluster, "controller", "basic-controller-2", "rev-2"), // new, still starting
+		stuckPodCandidate(cluster, "controller", "basic-controller-2", "rev-2"), // new: its controller replaces it
 		stuckPodCandidate(cluster, "controller", "stray", ""),                   // no revision: not the controller's
 		stuckPodCandidate(cluster, "broker", "basic-broker-0", "rev-1"),         // another node set
 	}
-	// Already being deleted (a finalizer holds it): not deleted again.
-	terminating := stuckPodCandidate(cluster, "controller", "basic-controller-3", "rev-1")
-	terminating.Finalizers = []string{"example.com/hold"}
-	pods = append(pods, terminating)
 	for _, pod := range pods {
-		ready := corev1.ConditionFalse
-		if pod.Name == "basic-controller-1" {
-			ready = corev1.ConditionTrue
-		}
 		createPod(t, pod, func(st *corev1.PodStatus) {
-			st.Phase = corev1.PodRunning
-			st.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}
+			crashLooping(st)
+			if pod.Name == "basic-controller-1" {
+				st.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+			}
 		})
-	}
-	if err := needAPIServer(t).Delete(t.Context(), terminating); err != nil {
-		t.Fatal(err)
 	}
 	return pods
 }

@@ -88,10 +88,10 @@ const requeueWhileRolling = 5 * time.Second
 // the options say, and returns what it found and the next upgrade state. It writes only
 // what differs. On an error it returns what it did so far; the next reconcile carries on.
 func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev *Upgrade) (*Report, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	now := opts.Now
 	report := &Report{Stopped: c.Stopped}
 	keep := map[ObjectKey]bool{}
 	apply := func(obj client.Object) (Action, error) {
@@ -217,7 +217,7 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		}
 	}
 	if !nr.Done {
-		deleted, err := a.checkPods(ctx, c, ns, workload, state)
+		deleted, err := a.checkPods(ctx, c, ns, workload, state, opts.Now())
 		*writes += deleted
 		if err != nil {
 			return nr, err
@@ -227,8 +227,8 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 }
 
 // checkPods looks at the pods of a node set that is rolling out: it records the first failing
-// pod, and clears StatefulSet pods stuck on an old revision.
-func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState) (int, error) {
+// pod, and clears a StatefulSet pod stuck on an old revision.
+func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState, now time.Time) (int, error) {
 	pods, err := a.podsOf(ctx, c, ns)
 	if err != nil {
 		return 0, err
@@ -237,7 +237,7 @@ func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, worklo
 		state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
 	}
 	if sts, ok := workload.(*appsv1.StatefulSet); ok && sts.UID != "" {
-		return a.deleteStuckPods(ctx, sts, pods)
+		return a.deleteStuckPods(ctx, sts, pods, now)
 	}
 	return 0, nil
 }
