@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +29,14 @@ var waitingReasons = map[string]bool{
 // stuckPendingAfter is how long a pod may stay Pending (not scheduled, or scheduled and not
 // started) before it counts as stuck: pulling a large image or attaching a volume takes minutes.
 const stuckPendingAfter = 5 * time.Minute
+
+// volumeFailureAfter is how long an attach or mount failure may last before it counts: both
+// often fail a few times and then work, as a volume detaches from the node it was on.
+const volumeFailureAfter = 2 * time.Minute
+
+// maxEventMessage bounds how much of an event's message a failure quotes: a Multi-Attach
+// error lists every pod that uses the volume.
+const maxEventMessage = 256
 
 // podsOf lists the pods of one node set.
 func (a *Applier) podsOf(ctx context.Context, c *Cluster, ns *NodeSet) ([]corev1.Pod, error) {
@@ -83,6 +93,99 @@ func orDash(a, b string) string {
 		return b
 	}
 	return "no reason given"
+}
+
+// failingPod names the first failing pod and why, or "": from the pods' status, else from
+// the events about a pod whose volume will not attach or mount.
+func (a *Applier) failingPod(ctx context.Context, pods []corev1.Pod, now time.Time) (string, error) {
+	if f := podFailure(pods); f != "" {
+		return f, nil
+	}
+	return a.volumeFailure(ctx, pods, now)
+}
+
+// volumeFailure names the first pod that cannot start because a volume does not attach or
+// mount, or "" when none is known. Only events about the pod tell that; they are read
+// through the uncached APIReader, and only for pods waiting for their volumes.
+func (a *Applier) volumeFailure(ctx context.Context, pods []corev1.Pod, now time.Time) (string, error) {
+	if a.APIReader == nil {
+		return "", nil
+	}
+	for i := range pods {
+		pod := &pods[i]
+		if pod.DeletionTimestamp != nil || !waitsForVolumes(pod) {
+			continue
+		}
+		var events corev1.EventList
+		// The uid matters: a StatefulSet pod comes back under the name of the one before.
+		if err := a.APIReader.List(ctx, &events, client.InNamespace(pod.Namespace), client.MatchingFields{
+			"involvedObject.kind": "Pod", "involvedObject.name": pod.Name, "involvedObject.uid": string(pod.UID),
+		}); err != nil {
+			return "", fmt.Errorf("list events of pod %s: %w", pod.Name, err)
+		}
+		if why := volumeEventFailure(events.Items, now); why != "" {
+			return fmt.Sprintf("pod %s cannot start: %s", pod.Name, why), nil
+		}
+	}
+	return "", nil
+}
+
+// waitsForVolumes reports whether a pod is scheduled and none of its containers has started:
+// the stage where the kubelet waits for its volumes to attach and mount.
+func waitsForVolumes(pod *corev1.Pod) bool {
+	if pod.Status.Phase != corev1.PodPending || pod.Spec.NodeName == "" {
+		return false
+	}
+	for _, cs := range containerStatuses(pod) {
+		if w := cs.State.Waiting; w == nil || (w.Reason != "ContainerCreating" && w.Reason != "PodInitializing") {
+			return false
+		}
+	}
+	return true
+}
+
+// volumeEventFailure says which of a pod's events shows a volume that will not attach or
+// mount, or "". A Multi-Attach error counts at once: the volume stays on another node until
+// the pod there goes. Other attach and mount failures count once they have lasted
+// volumeFailureAfter.
+func volumeEventFailure(events []corev1.Event, now time.Time) string {
+	lasting := ""
+	for i := range events {
+		e := &events[i]
+		if e.Reason != "FailedAttachVolume" && e.Reason != "FailedMount" {
+			continue
+		}
+		message := truncate(e.Message, maxEventMessage)
+		if e.Reason == "FailedAttachVolume" && strings.Contains(e.Message, "Multi-Attach") {
+			return e.Reason + ": " + message
+		}
+		if lasted := now.Sub(firstSeen(e)); lasted > volumeFailureAfter && lasting == "" {
+			lasting = fmt.Sprintf("%s for %s: %s", e.Reason, lasted.Round(time.Second), message)
+		}
+	}
+	return lasting
+}
+
+// firstSeen is when an event first happened, from whichever field its recorder filled in.
+func firstSeen(e *corev1.Event) time.Time {
+	switch {
+	case !e.FirstTimestamp.IsZero():
+		return e.FirstTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}
+
+// truncate cuts s to at most n bytes, at the start of a rune, and marks the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // deleteStuckPods deletes a StatefulSet pod that runs an old revision, is not ready and is

@@ -1,7 +1,9 @@
 package dsoi
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,4 +240,211 @@ func checkPodsDeleted(t *testing.T, c client.Client, pods []*corev1.Pod, deleted
 			t.Errorf("pod %s: deleted %v, want %v", pod.Name, gone, want)
 		}
 	}
+}
+
+// A volume that cannot attach or mount shows only in events about the pod, which checkPods
+// reads for the pods that have not started, through the uncached reader.
+func TestCheckPodsVolumeFailure(t *testing.T) {
+	const multiAttach = `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) basic-broker-old`
+	long := strings.Repeat("x", 300)
+	type event struct {
+		reason, message string
+		age             time.Duration // since it was first seen
+		otherPod        bool          // about an earlier pod of the same name
+	}
+	tests := map[string]struct {
+		status   func(*corev1.PodStatus) // nil: scheduled, containers being created
+		events   []event
+		noReader bool
+		want     string // after "node set broker (node type broker): pod basic-broker-0 cannot start: "
+		lookups  int
+	}{
+		"no events": {lookups: 1},
+		"multi-attach, at once": {
+			events:  []event{{reason: "FailedAttachVolume", message: multiAttach, age: time.Second}},
+			want:    "FailedAttachVolume: " + multiAttach,
+			lookups: 1,
+		},
+		"attach failure, within the bound": {
+			events:  []event{{reason: "FailedAttachVolume", message: "AttachVolume.Attach failed for volume \"pvc-1\": timed out", age: 2 * time.Minute}},
+			lookups: 1,
+		},
+		"attach failure, past the bound": {
+			events:  []event{{reason: "FailedAttachVolume", message: "AttachVolume.Attach failed for volume \"pvc-1\": timed out", age: 2*time.Minute + time.Second}},
+			want:    "FailedAttachVolume for 2m1s: AttachVolume.Attach failed for volume \"pvc-1\": timed out",
+			lookups: 1,
+		},
+		"mount failure, within the bound": {
+			events:  []event{{reason: "FailedMount", message: "MountVolume.SetUp failed for volume \"conf\": configmap \"c\" not found", age: time.Minute}},
+			lookups: 1,
+		},
+		"mount failure, past the bound": {
+			events: []event{
+				{reason: "Scheduled", message: "Successfully assigned to node-1", age: 10 * time.Minute},
+				{reason: "FailedMount", message: "MountVolume.SetUp failed for volume \"conf\": configmap \"c\" not found", age: 3 * time.Minute},
+			},
+			want:    "FailedMount for 3m0s: MountVolume.SetUp failed for volume \"conf\": configmap \"c\" not found",
+			lookups: 1,
+		},
+		"a long message is cut": {
+			events:  []event{{reason: "FailedAttachVolume", message: "Multi-Attach error " + long, age: time.Second}},
+			want:    "FailedAttachVolume: " + ("Multi-Attach error " + long)[:maxEventMessage] + "...",
+			lookups: 1,
+		},
+		// StatefulSet pods come back under the same name: another pod's events tell nothing.
+		"an earlier pod of the same name": {
+			events:  []event{{reason: "FailedAttachVolume", message: multiAttach, age: time.Hour, otherPod: true}},
+			lookups: 1,
+		},
+		"other reasons": {
+			events:  []event{{reason: "FailedScheduling", message: "0/3 nodes are available", age: time.Hour}},
+			lookups: 1,
+		},
+		"started": {
+			status: func(st *corev1.PodStatus) {
+				st.Phase = corev1.PodRunning
+				st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+			},
+			events: []event{{reason: "FailedAttachVolume", message: multiAttach, age: time.Hour}},
+		},
+		"not scheduled yet": {
+			status: func(st *corev1.PodStatus) { st.Phase = corev1.PodPending },
+			events: []event{{reason: "FailedAttachVolume", message: multiAttach, age: time.Hour}},
+		},
+		"without a reader": {
+			events:   []event{{reason: "FailedAttachVolume", message: multiAttach, age: time.Hour}},
+			noReader: true,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx, c, a, cluster := setup(t)
+			reader := &countingReader{Reader: c}
+			if !tt.noReader {
+				a.APIReader = reader
+			}
+			clk := time.Now().Truncate(time.Second) // event times are stored in whole seconds
+			pod := stuckPodCandidate(cluster, "broker", "basic-broker-0", "")
+			status := tt.status
+			if status == nil {
+				status = containersCreating
+				pod.Spec.NodeName = "node-1"
+			}
+			createPod(t, pod, status)
+			for _, e := range tt.events {
+				about := pod
+				if e.otherPod {
+					about = pod.DeepCopy()
+					about.UID = "an-earlier-uid"
+				}
+				createPodEvent(t, about, e.reason, e.message, clk.Add(-e.age), clk)
+			}
+
+			var state rolloutState
+			broker := build(t, cluster, 1).Deployment
+			if _, err := a.checkPods(ctx, cluster, &cluster.NodeSets[1], broker, &state, clk); err != nil {
+				t.Fatal(err)
+			}
+			want := ""
+			if tt.want != "" {
+				want = "node set broker (node type broker): pod basic-broker-0 cannot start: " + tt.want
+			}
+			if state.failure != want {
+				t.Errorf("failure %q\nwant    %q", state.failure, want)
+			}
+			if reader.lists != tt.lookups {
+				t.Errorf("%d event lookups, want %d", reader.lists, tt.lookups)
+			}
+		})
+	}
+}
+
+// An upgrade whose new pod cannot attach its volume halts at once with a reason, not at the
+// progress deadline, and resumes by itself once the pod starts.
+func TestReconcileUpgradeHaltsOnMultiAttach(t *testing.T) {
+	_, c, a, cluster := setupWith(t, threeTypes)
+	a.APIReader = c
+	clk := newClock()
+	opts := triOptions(clk)
+	opts.ProgressDeadline = 10 * time.Minute
+	prev := rolledOut(t, a, cluster, opts).Upgrade
+
+	setImage(cluster, "example.com/app:2.0")
+	opts.Generation, opts.LastGeneration = 2, 1
+	report := reconcile(t, a, cluster, opts, prev)
+	markRolledOut(t, workload(cluster, "a"))
+	report = reconcile(t, a, cluster, opts, report.Upgrade)
+	if u := report.Upgrade; u == nil || u.Phase != UpgradeProgressing || u.NodeType != "b" {
+		t.Fatalf("upgrade %+v, want progressing at b", u)
+	}
+	rec := events.NewFakeRecorder(100)
+	a.Recorder = rec
+
+	// The new pod of b lands on another node than the old one, which holds the claim.
+	pod := stuckPodCandidate(cluster, "b", "tri-b-new", "")
+	pod.Spec.NodeName = "node-2"
+	createPod(t, pod, containersCreating)
+	message := `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) tri-b-old`
+	createPodEvent(t, pod, "FailedAttachVolume", message, clk.now(), clk.now())
+	clk.advance(10 * time.Second)
+	report = reconcile(t, a, cluster, opts, report.Upgrade)
+	wantMessage := "node set b (node type b): pod tri-b-new cannot start: FailedAttachVolume: " + message
+	if u := report.Upgrade; !report.Halted || u.Phase != UpgradeHalted || u.Message != wantMessage {
+		t.Errorf("halted %v upgrade %+v, want halted with %q", report.Halted, u, wantMessage)
+	}
+	want := []string{"Warning UpgradeHalted Upgrade halted at node type b; later node types are not touched until it recovers or the spec is fixed: " + wantMessage}
+	if got := drain(rec); !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+
+	// The old pod goes, the volume attaches, the new pod starts: the upgrade goes on.
+	pod = live(t, c, pod)
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+	if err := c.Status().Update(t.Context(), pod); err != nil {
+		t.Fatal(err)
+	}
+	report = reconcile(t, a, cluster, opts, report.Upgrade)
+	if u := report.Upgrade; report.Halted || u.Phase != UpgradeProgressing || u.NodeType != "b" {
+		t.Errorf("after the pod started: halted %v upgrade %+v, want progressing at b", report.Halted, u)
+	}
+	want = []string{"Normal UpgradeResumed Upgrade resumed: node type b is rolling out again"}
+	if got := drain(rec); !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// containersCreating is the status of a scheduled pod whose container app is being created:
+// the kubelet is attaching and mounting its volumes.
+func containersCreating(st *corev1.PodStatus) {
+	st.Phase = corev1.PodPending
+	st.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+	st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}
+}
+
+// createPodEvent creates a core/v1 Warning event about pod, as the attach/detach controller
+// or the kubelet would, first seen at first and last seen at last.
+func createPodEvent(t *testing.T, pod *corev1.Pod, reason, message string, first, last time.Time) {
+	t.Helper()
+	e := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: pod.Name + ".", Namespace: pod.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
+		Reason:         reason, Message: message, Type: corev1.EventTypeWarning, Count: 1,
+		FirstTimestamp: metav1.NewTime(first), LastTimestamp: metav1.NewTime(last),
+		Source: corev1.EventSource{Component: "attachdetach-controller"},
+	}
+	if err := needAPIServer(t).Create(t.Context(), e); err != nil {
+		t.Fatalf("create event %s about pod %s: %v", reason, pod.Name, err)
+	}
+}
+
+// countingReader counts the lists it serves.
+type countingReader struct {
+	client.Reader
+	lists int
+}
+
+func (r *countingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	r.lists++
+	return r.Reader.List(ctx, list, opts...)
 }

@@ -1,6 +1,7 @@
 package dsoi
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,65 @@ func TestStuckPod(t *testing.T) {
 				t.Errorf("stuckPod = %q (%q), want %q", name, why, tt.want)
 			}
 		})
+	}
+}
+
+func TestVolumeEventFailure(t *testing.T) {
+	now := t0.Add(time.Hour)
+	event := func(reason, message string, first time.Time) corev1.Event {
+		return corev1.Event{Reason: reason, Message: message, FirstTimestamp: metav1.NewTime(first)}
+	}
+	multiAttach := event("FailedAttachVolume", `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) web-0`, now)
+	tests := map[string]struct {
+		events []corev1.Event
+		want   string
+	}{
+		"none":                  {},
+		"multi-attach, at once": {events: []corev1.Event{multiAttach}, want: "FailedAttachVolume: " + multiAttach.Message},
+		"mount failure, within the bound": {
+			events: []corev1.Event{event("FailedMount", "timed out", now.Add(-volumeFailureAfter))},
+		},
+		"mount failure, past the bound": {
+			events: []corev1.Event{event("FailedMount", "timed out", now.Add(-volumeFailureAfter-time.Second))},
+			want:   "FailedMount for 2m1s: timed out",
+		},
+		"multi-attach comes first": {
+			events: []corev1.Event{event("FailedMount", "timed out", now.Add(-time.Hour)), multiAttach},
+			want:   "FailedAttachVolume: " + multiAttach.Message,
+		},
+		"the event time of the events API": {
+			events: []corev1.Event{{Reason: "FailedAttachVolume", Message: "rpc error", EventTime: metav1.NewMicroTime(now.Add(-3 * time.Minute))}},
+			want:   "FailedAttachVolume for 3m0s: rpc error",
+		},
+		"other reasons": {events: []corev1.Event{event("FailedScheduling", "Multi-Attach", now.Add(-time.Hour))}},
+		"a long message": {
+			events: []corev1.Event{event("FailedMount", strings.Repeat("é", 200), now.Add(-time.Hour))},
+			want:   "FailedMount for 1h0m0s: " + strings.Repeat("é", maxEventMessage/2) + "...",
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := volumeEventFailure(tt.events, now); got != tt.want {
+				t.Errorf("volumeEventFailure = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc..."},
+		{"aé", 2, "a..."}, // é takes two bytes: it is not cut in half
+		{"", 0, ""},
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.s, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
 	}
 }

@@ -227,14 +227,21 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 }
 
 // checkPods looks at the pods of a node set that is rolling out: it records the first failing
-// pod, and clears a StatefulSet pod stuck on an old revision.
+// pod (crashing, or waiting for a volume that will not attach or mount), and clears a
+// StatefulSet pod stuck on an old revision.
 func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState, now time.Time) (int, error) {
 	pods, err := a.podsOf(ctx, c, ns)
 	if err != nil {
 		return 0, err
 	}
-	if f := podFailure(pods); f != "" && state.failure == "" {
-		state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+	if state.failure == "" { // the first failure is the one told
+		f, err := a.failingPod(ctx, pods, now)
+		if err != nil {
+			return 0, err
+		}
+		if f != "" {
+			state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+		}
 	}
 	if sts, ok := workload.(*appsv1.StatefulSet); ok && sts.UID != "" {
 		return a.deleteStuckPods(ctx, sts, pods, now)
