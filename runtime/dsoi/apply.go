@@ -47,6 +47,11 @@ type Applier struct {
 	Owner  client.Object
 	// Recorder, when set, gets one event per write, regarding the owner.
 	Recorder events.EventRecorder
+	// APIReader reads what the cache must not hold: the events about a pod that has not
+	// started, which alone tell that its volume cannot attach or mount. It should be the
+	// manager's GetAPIReader(), uncached: reading events through the cache would watch every
+	// event in the cluster. Nil leaves such failures to the progress deadline.
+	APIReader client.Reader
 }
 
 // Apply makes the live object match desired and says what it did. After a create or an

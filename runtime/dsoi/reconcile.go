@@ -90,10 +90,10 @@ const requeueWhileRolling = 5 * time.Second
 // the options say, and returns what it found and the next upgrade state. It writes only
 // what differs. On an error it returns what it did so far; the next reconcile carries on.
 func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev *Upgrade) (*Report, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	now := opts.Now
 	report := &Report{Stopped: c.Stopped}
 	// Refusals come before any write: a half-applied refused spec would be worse than none.
 	if err := checkSpec(c); err != nil {
@@ -239,7 +239,7 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		}
 	}
 	if !nr.Done {
-		deleted, err := a.checkPods(ctx, c, ns, workload, state)
+		deleted, err := a.checkPods(ctx, c, ns, workload, state, opts.Now())
 		*writes += deleted
 		if err != nil {
 			return nr, err
@@ -249,17 +249,24 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 }
 
 // checkPods looks at the pods of a node set that is rolling out: it records the first failing
-// pod, and clears StatefulSet pods stuck on an old revision.
-func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState) (int, error) {
+// pod (crashing, or waiting for a volume that will not attach or mount), and clears a
+// StatefulSet pod stuck on an old revision.
+func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState, now time.Time) (int, error) {
 	pods, err := a.podsOf(ctx, c, ns)
 	if err != nil {
 		return 0, err
 	}
-	if f := podFailure(pods); f != "" && state.failure == "" {
-		state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+	if state.failure == "" { // the first failure is the one told
+		f, err := a.failingPod(ctx, pods, now)
+		if err != nil {
+			return 0, err
+		}
+		if f != "" {
+			state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+		}
 	}
 	if sts, ok := workload.(*appsv1.StatefulSet); ok && sts.UID != "" {
-		return a.deleteStuckPods(ctx, sts, pods)
+		return a.deleteStuckPods(ctx, sts, pods, now)
 	}
 	return 0, nil
 }
