@@ -608,7 +608,7 @@ func TestApplyUserSetFieldsConverge(t *testing.T) {
 		"Service PreferDualStack with ipFamilies": service(corev1.ServiceSpec{
 			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol}, IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicyPreferDualStack),
 		}),
-		"Service headless": service(corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone}),
+		"Service headless":                service(corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone}),
 		"Service port without targetPort": service(corev1.ServiceSpec{Ports: port}),
 		"Service NodePort":                service(corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort}),
 		"Service LoadBalancer with externalTrafficPolicy Local": service(corev1.ServiceSpec{
