@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -322,8 +323,21 @@ func keepServerFields(desired, existing client.Object) {
 		return
 	}
 	e := existing.(*corev1.Service)
-	d.Spec.ClusterIP, d.Spec.ClusterIPs = e.Spec.ClusterIP, e.Spec.ClusterIPs
-	d.Spec.IPFamilies, d.Spec.IPFamilyPolicy = e.Spec.IPFamilies, e.Spec.IPFamilyPolicy
+	// Addresses and families the CR leaves out are the API server's to pick. Those it sets
+	// are sent as they are, so a change the API server refuses (clusterIP is immutable)
+	// fails the reconcile instead of vanishing from the update.
+	if d.Spec.ClusterIP == "" || d.Spec.ClusterIP == e.Spec.ClusterIP {
+		d.Spec.ClusterIP = e.Spec.ClusterIP
+		if len(d.Spec.ClusterIPs) == 0 {
+			d.Spec.ClusterIPs = e.Spec.ClusterIPs
+		}
+	}
+	if slices.Equal(d.Spec.IPFamilies, e.Spec.IPFamilies[:min(len(d.Spec.IPFamilies), len(e.Spec.IPFamilies))]) {
+		d.Spec.IPFamilies = e.Spec.IPFamilies // none set, or the first ones: the rest were added
+	}
+	if d.Spec.IPFamilyPolicy == nil {
+		d.Spec.IPFamilyPolicy = e.Spec.IPFamilyPolicy
+	}
 	if d.Spec.HealthCheckNodePort == 0 {
 		d.Spec.HealthCheckNodePort = e.Spec.HealthCheckNodePort
 	}

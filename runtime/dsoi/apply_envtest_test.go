@@ -722,3 +722,25 @@ func claims(t *testing.T, c *Cluster) []client.Object {
 	}
 	return out
 }
+
+// A clusterIP set in the CR is sent as it is: the API server refuses to change it, and that
+// error must show, not an update that silently keeps the
+// old address while the status claims the new spec is applied.
+func TestApplyServiceClusterIPChangeIsNotDropped(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	cluster.NodeSets[1].Service = &corev1.ServiceSpec{ClusterIP: "10.0.0.12"}
+	svc := build(t, cluster, 1).Services[0]
+	if action, err := a.Apply(ctx, svc); err != nil || action != Created {
+		t.Fatalf("Apply = %s, %v; want Created", action, err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), svc) })
+
+	cluster.NodeSets[1].Service.ClusterIP = "10.0.0.13"
+	action, err := a.Apply(ctx, build(t, cluster, 1).Services[0])
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "may not change once set") {
+		t.Errorf("Apply with a new clusterIP = %s, %v; want the API server's refusal: clusterIP may not change", action, err)
+	}
+	if got := live(t, c, svc).Spec.ClusterIP; got != "10.0.0.12" {
+		t.Errorf("clusterIP %s, want 10.0.0.12 kept", got)
+	}
+}
