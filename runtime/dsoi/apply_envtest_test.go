@@ -1,6 +1,7 @@
 package dsoi
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
@@ -583,4 +585,162 @@ func findObject(t *testing.T, objs []client.Object, key ObjectKey) client.Object
 	}
 	t.Fatalf("no %v among the objects", key)
 	return nil
+}
+
+// Every field a user can set in the CR, once applied, must read back as applied: a field the
+// API server stores differently (defaulted, allocated, trimmed) must not look like drift, or
+// every reconcile sends a no-op update and records an "Updated" event.
+func TestApplyUserSetFieldsConverge(t *testing.T) {
+	service := func(spec corev1.ServiceSpec) func(c *Cluster) {
+		return func(c *Cluster) { c.NodeSets[1].Service = &spec }
+	}
+	port := []corev1.ServicePort{{Name: "query", Port: 8099}} // no targetPort: the API server defaults it
+	// Fixed addresses come from the first 16 of envtest's 10.0.0.0/24, which the API server
+	// keeps out of its own picks.
+	tests := map[string]func(c *Cluster){
+		"Service clusterIP": service(corev1.ServiceSpec{ClusterIP: "10.0.0.10"}),
+		"Service clusterIPs and ipFamilies": service(corev1.ServiceSpec{
+			ClusterIP: "10.0.0.11", ClusterIPs: []string{"10.0.0.11"},
+			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol}, IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicySingleStack),
+		}),
+		// The API server picks the families and addresses a PreferDualStack Service gets.
+		"Service PreferDualStack": service(corev1.ServiceSpec{IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicyPreferDualStack)}),
+		"Service PreferDualStack with ipFamilies": service(corev1.ServiceSpec{
+			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol}, IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicyPreferDualStack),
+		}),
+		"Service headless":                service(corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone}),
+		"Service port without targetPort": service(corev1.ServiceSpec{Ports: port}),
+		"Service NodePort":                service(corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort}),
+		"Service LoadBalancer with externalTrafficPolicy Local": service(corev1.ServiceSpec{
+			Type: corev1.ServiceTypeLoadBalancer, ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
+			LoadBalancerSourceRanges: []string{"10.1.0.0/16"}, AllocateLoadBalancerNodePorts: ptr.To(true),
+		}),
+		"Service sessionAffinity and traffic policies": service(corev1.ServiceSpec{
+			SessionAffinity: corev1.ServiceAffinityClientIP, InternalTrafficPolicy: ptr.To(corev1.ServiceInternalTrafficPolicyLocal),
+			PublishNotReadyAddresses: true, ExternalIPs: []string{"192.0.2.10"},
+		}),
+		"Service sessionAffinityConfig": service(corev1.ServiceSpec{
+			SessionAffinity:       corev1.ServiceAffinityClientIP,
+			SessionAffinityConfig: &corev1.SessionAffinityConfig{ClientIP: &corev1.ClientIPConfig{TimeoutSeconds: ptr.To[int32](600)}},
+		}),
+		"container resources in other units": func(c *Cluster) {
+			c.NodeSets[0].Container.Resources = corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1000m"), corev1.ResourceMemory: resource.MustParse("1024Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2048Mi")},
+			}
+		},
+		"container limits only": func(c *Cluster) {
+			c.NodeSets[0].Container.Resources = corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}}
+		},
+		"env from fields and resources": func(c *Cluster) {
+			c.NodeSets[0].Container.Env = append(c.NodeSets[0].Container.Env,
+				corev1.EnvVar{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+				corev1.EnvVar{Name: "MEM", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.memory"}}},
+			)
+		},
+		"container ports, probes and security context": func(c *Cluster) {
+			ct := &c.NodeSets[1].Container
+			ct.Ports = append(ct.Ports, corev1.ContainerPort{Name: "udp", ContainerPort: 9999, Protocol: corev1.ProtocolUDP})
+			ct.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8099)}}}
+			ct.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, FailureThreshold: 30}
+			ct.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 8099}}}
+			ct.SecurityContext = &corev1.SecurityContext{RunAsNonRoot: ptr.To(true), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+			ct.ImagePullPolicy = corev1.PullAlways
+		},
+		"pod volumes": func(c *Cluster) {
+			pod := &c.NodeSets[0].Pod
+			pod.Volumes = []corev1.Volume{
+				{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "extra"}}}},
+				{Name: "secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "creds"}}},
+				{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse("1024Mi"))}}},
+				{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log"}}},
+				{Name: "info", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+					{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
+				}}}},
+			}
+			c.NodeSets[0].Container.VolumeMounts = []corev1.VolumeMount{{Name: "scratch", MountPath: "/scratch"}}
+		},
+		"pod scheduling and identity": func(c *Cluster) {
+			pod := &c.NodeSets[1].Pod
+			pod.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "pinot", Effect: corev1.TaintEffectNoSchedule}}
+			pod.NodeSelector = map[string]string{"disk": "ssd"}
+			pod.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+				Weight: 10, PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: "kubernetes.io/hostname", LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
+			}}}}
+			pod.ServiceAccountName = "pinot"
+			pod.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr.To[int64](1000)}
+			pod.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "registry"}}
+			c.NodeSets[1].PodLabels = map[string]string{"team": "data"}
+			c.NodeSets[1].Annotations = map[string]string{"prometheus.io/scrape": "true"}
+		},
+		"storage in other units": func(c *Cluster) {
+			c.NodeSets[0].Storage[0].Spec = pvcSpec("1024Mi")
+			c.NodeSets[1].Storage = []Storage{{Name: "cache", MountPath: "/cache", Spec: pvcSpec("2048Mi")}}
+		},
+	}
+	for name, edit := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, c, a, cluster := setup(t)
+			rec := events.NewFakeRecorder(100)
+			a.Recorder = rec
+			edit(cluster)
+			objs := allObjects(t, cluster)
+			objs = append(objs, claims(t, cluster)...)
+			applyAll(t, a, objs)
+			drain(rec)
+			t.Cleanup(func() { // frees fixed addresses for the next run (go test -count)
+				for _, obj := range objs {
+					_ = c.Delete(context.Background(), obj)
+				}
+			})
+
+			before := resourceVersions(t, c, objs)
+			fresh := append(allObjects(t, cluster), claims(t, cluster)...)
+			for key, action := range applyAll(t, a, fresh) {
+				if action != Unchanged {
+					t.Errorf("%v: %s on the second apply, want Unchanged", key, action)
+				}
+			}
+			if after := resourceVersions(t, c, objs); !maps.Equal(before, after) {
+				t.Errorf("the second apply wrote: resourceVersions %v -> %v", before, after)
+			}
+			if got := drain(rec); len(got) != 0 {
+				t.Errorf("the second apply recorded %q", got)
+			}
+		})
+	}
+}
+
+// claims builds the shared claims of the cluster's Deployment node sets.
+func claims(t *testing.T, c *Cluster) []client.Object {
+	t.Helper()
+	var out []client.Object
+	for i := range c.NodeSets {
+		for _, claim := range build(t, c, i).Claims {
+			out = append(out, claim)
+		}
+	}
+	return out
+}
+
+// A clusterIP set in the CR is sent as it is: the API server refuses to change it, and that
+// error must show, not an update that silently keeps the
+// old address while the status claims the new spec is applied.
+func TestApplyServiceClusterIPChangeIsNotDropped(t *testing.T) {
+	ctx, c, a, cluster := setup(t)
+	cluster.NodeSets[1].Service = &corev1.ServiceSpec{ClusterIP: "10.0.0.12"}
+	svc := build(t, cluster, 1).Services[0]
+	if action, err := a.Apply(ctx, svc); err != nil || action != Created {
+		t.Fatalf("Apply = %s, %v; want Created", action, err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), svc) })
+
+	cluster.NodeSets[1].Service.ClusterIP = "10.0.0.13"
+	action, err := a.Apply(ctx, build(t, cluster, 1).Services[0])
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "may not change once set") {
+		t.Errorf("Apply with a new clusterIP = %s, %v; want the API server's refusal: clusterIP may not change", action, err)
+	}
+	if got := live(t, c, svc).Spec.ClusterIP; got != "10.0.0.12" {
+		t.Errorf("clusterIP %s, want 10.0.0.12 kept", got)
+	}
 }

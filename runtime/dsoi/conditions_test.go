@@ -175,6 +175,28 @@ func TestSetRolloutConditionsCases(t *testing.T) {
 			progressing: want{metav1.ConditionFalse, "RolloutComplete", ""},
 			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
 		},
+		// A stop under way: no upgrade, whatever upgrade record there is.
+		"stopping": {
+			report: &Report{
+				NodeSets: []NodeSetReport{
+					{Name: "a", Held: true, Rollout: Rollout{Desired: 2, Ready: 2, Done: false, Phase: PhaseWaiting, Message: "waiting for the node types after a"}},
+					{Name: "b", Rollout: Rollout{Desired: 0, Phase: PhaseStopping, Message: "scaled to zero; 1 pods left"}},
+				},
+				Stopped: true, StopStart: &StopStart{Phase: ClusterStopping, NodeType: "b"}, Upgrade: &Upgrade{Phase: UpgradeCompleted},
+			},
+			available:   want{metav1.ConditionFalse, "Stopping", "scaling to zero"},
+			progressing: want{metav1.ConditionTrue, "Stopping", "stopping node type b (node types go one at a time in reverse deploymentOrder): a (waiting"},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
+		"starting": {
+			report: &Report{
+				NodeSets:  []NodeSetReport{done("a", 2), {Name: "b", Held: true, Rollout: Rollout{Phase: PhaseWaiting, Message: "waiting for the node types before b"}}},
+				StopStart: &StopStart{Phase: ClusterStarting, NodeType: "b"},
+			},
+			available:   want{metav1.ConditionFalse, "Starting", "starting again"},
+			progressing: want{metav1.ConditionTrue, "Starting", "starting node type b (node types go one at a time in deploymentOrder): b (waiting"},
+			degraded:    want{metav1.ConditionFalse, "AsExpected", ""},
+		},
 		"completed upgrade": {
 			report:      &Report{NodeSets: []NodeSetReport{done("a", 2), done("b", 1)}, Upgrade: &Upgrade{Phase: UpgradeCompleted}},
 			available:   want{metav1.ConditionTrue, "AllNodeSetsReady", "all 2 node sets"},
@@ -254,5 +276,40 @@ func TestSetPaused(t *testing.T) {
 	checkConditions(t, conds, 3, map[string]wantCondition{ConditionPaused: {metav1.ConditionTrue, "Paused"}})
 	if got := transitionTime(t, conds, ConditionPaused); !got.After(old.Time) {
 		t.Errorf("pausing kept lastTransitionTime %v", got)
+	}
+}
+
+// While paused, Progressing says whether the current generation is applied; the rest of the
+// conditions keep describing the generation last rolled out.
+func TestSetPausedProgress(t *testing.T) {
+	var conds []metav1.Condition
+	ready := &Report{NodeSets: []NodeSetReport{{Name: "a", Rollout: Rollout{Desired: 1, Ready: 1, Done: true}}}}
+	SetRolloutConditions(&conds, 3, ready)
+
+	// Nothing pending (only spec.paused changed): the last account still holds.
+	SetPausedProgress(&conds, 4, nil)
+	checkConditions(t, conds, 3, map[string]wantCondition{
+		ConditionAvailable:   {metav1.ConditionTrue, "AllNodeSetsReady"},
+		ConditionProgressing: {metav1.ConditionFalse, "RolloutComplete"},
+		ConditionDegraded:    {metav1.ConditionFalse, "AsExpected"},
+	})
+
+	// A change waits for the pause to end: Progressing says so at the new generation, and
+	// never RolloutComplete; Available stays at the generation it describes.
+	pending := []string{"update StatefulSet x-a", "update StatefulSet x-b", "update Deployment x-c", "delete Service x-d"}
+	SetPausedProgress(&conds, 5, pending)
+	checkConditions(t, conds[:1], 3, map[string]wantCondition{ConditionAvailable: {metav1.ConditionTrue, "AllNodeSetsReady"}})
+	c := meta.FindStatusCondition(conds, ConditionProgressing)
+	want := "generation 5 is not applied because spec.paused is set; unsetting it would update StatefulSet x-a, update StatefulSet x-b, update Deployment x-c and 1 more"
+	if c.Status != metav1.ConditionFalse || c.Reason != "Paused" || c.ObservedGeneration != 5 || c.Message != want {
+		t.Errorf("Progressing = %s/%s generation %d %q, want False/Paused generation 5 %q", c.Status, c.Reason, c.ObservedGeneration, c.Message, want)
+	}
+
+	// The change is reverted while still paused: no longer "not applied", but no claim
+	// about the rollout either.
+	SetPausedProgress(&conds, 6, nil)
+	c = meta.FindStatusCondition(conds, ConditionProgressing)
+	if c.Status != metav1.ConditionUnknown || c.Reason != "Paused" || c.ObservedGeneration != 6 || !strings.Contains(c.Message, "match generation 6") {
+		t.Errorf("Progressing = %s/%s generation %d %q, want Unknown/Paused at generation 6", c.Status, c.Reason, c.ObservedGeneration, c.Message)
 	}
 }

@@ -3,6 +3,7 @@ package dsoi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -27,6 +28,8 @@ type Options struct {
 	DeletePVCs bool
 	// Generation is the CR's generation now; LastGeneration the one its status last described.
 	Generation, LastGeneration int64
+	// StopStart is the latest stop or start as the previous reconcile reported it (nil: none).
+	StopStart *StopStart
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -55,7 +58,9 @@ type Report struct {
 	Halted  bool
 	// Stopped: spec.stopped scaled every node set to zero.
 	Stopped bool
-	// Events about the upgrade, for RecordEvents once the status is stored.
+	// StopStart is the stop or start state to keep in the CR's status (nil: never stopped).
+	StopStart *StopStart
+	// Events about the upgrade, stop or start, for RecordEvents once the status is stored.
 	Events []Event
 	// RequeueAfter asks for another look while a rollout is under way, to catch crashes and
 	// the deadline; progress itself arrives through the watches.
@@ -72,7 +77,7 @@ func (r *Report) Ready() bool {
 	return true
 }
 
-// RecordEvents records upgrade events about the owner.
+// RecordEvents records upgrade, stop and start events about the owner.
 func (a *Applier) RecordEvents(events []Event) {
 	for _, e := range events {
 		if e.Warning {
@@ -94,7 +99,7 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 		opts.Now = time.Now
 	}
 	now := opts.Now
-	report := &Report{Stopped: c.Stopped}
+	report := &Report{Stopped: c.Stopped, StopStart: opts.StopStart}
 	// Refusals come before any write: a half-applied refused spec would be worse than none.
 	if err := checkSpec(c); err != nil {
 		return report, err
@@ -119,9 +124,13 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 		}
 	}
 
-	var state rolloutState
+	state := rolloutState{op: stopStartOf(c, opts.StopStart)}
+	order := nodeTypeOrder(c, opts.Order)
+	if state.op == ClusterStopping {
+		slices.Reverse(order) // a node type stops only once those after it have no pod left
+	}
 	blocked := false
-	for _, nodeType := range nodeTypeOrder(c, opts.Order) {
+	for _, nodeType := range order {
 		typeDone := true
 		for i := range c.NodeSets {
 			ns := &c.NodeSets[i]
@@ -150,10 +159,14 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 
 	report.Failure = state.failure
 	report.Upgrade = prev
-	if state.upgrading || prev.InProgress() {
+	switch {
+	case state.op != "":
+		// Stopping and starting are no upgrade: the record of the last upgrade stays.
+		report.StopStart, report.Events = nextStopStart(opts.StopStart, state, &opts, now())
+	case state.upgrading || prev.InProgress():
 		report.Upgrade, report.Events = nextUpgrade(prev, state, &opts, now())
 	}
-	report.Halted = report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
+	report.Halted = state.op == "" && report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
 	if !report.Ready() {
 		report.RequeueAfter = requeueWhileRolling
 	}
@@ -199,12 +212,14 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 	if err != nil {
 		return nr, err
 	}
+	// Starting and stopping go one node type at a time (creating a node set at zero
+	// replicas while stopping harms nothing).
 	switch plan {
 	case Created:
-		nr.Held = blocked && opts.InstallOrdered
+		nr.Held = blocked && (opts.InstallOrdered || state.op == ClusterStarting)
 	case Updated, Recreating:
-		state.upgrading = true
-		nr.Held = blocked && opts.UpgradeOrdered
+		state.upgrading = state.upgrading || state.op == ""
+		nr.Held = blocked && (opts.UpgradeOrdered || state.op != "")
 	}
 	if nr.Held {
 		// Everything of the node set stays as it is until its turn comes: its Services too,
@@ -220,8 +235,7 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		if live != nil {
 			nr.Rollout = rolloutOf(live)
 		}
-		nr.Done, nr.Phase = false, PhaseWaiting
-		nr.Message = "waiting for the node types before " + ns.NodeType + " in deploymentOrder to roll out"
+		nr.Done, nr.Phase, nr.Message = false, PhaseWaiting, heldMessage(state.op, ns.NodeType)
 		return nr, nil
 	}
 	for _, obj := range objs.all() {
@@ -236,6 +250,11 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		if action == Recreating || action == Waiting {
 			nr.Done, nr.Phase, nr.Message = false, PhaseProgressing, "being recreated to change an immutable field"
 			nr.Recreating = true
+		}
+	}
+	if state.op == ClusterStopping {
+		if err := a.checkStopped(ctx, c, ns, &nr); err != nil {
+			return nr, err
 		}
 	}
 	if !nr.Done {
