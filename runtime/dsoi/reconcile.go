@@ -218,7 +218,7 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		return nr, nil
 	}
 	// Claims grow before a StatefulSet is recreated with the larger templates.
-	grown, err := a.growClaims(ctx, volumes)
+	grown, err := a.growClaims(ctx, ns, volumes)
 	*writes += grown
 	if err != nil {
 		return nr, err

@@ -60,7 +60,7 @@ func (v VolumeProgress) Done() bool { return v.Bound && v.Capacity.Cmp(v.Request
 type volumePlan struct {
 	refused []string
 	claims  []trackedClaim
-	// started lists the claims growClaims grew (or had Apply grow), for ResizeStarted.
+	// started lists the shared claims growClaims had Apply grow, for ResizeStarted once it has.
 	started []string
 }
 
@@ -71,6 +71,8 @@ type trackedClaim struct {
 	// pod is the StatefulSet pod that mounts the claim; "" for a Deployment's shared claim,
 	// which every pod of the node set mounts.
 	pod string
+	// template is the volumeClaimTemplate a StatefulSet claim was made from.
+	template string
 	// class is the storageClassName of the claim's template, for claims that name none.
 	class *string
 	// desired is the claim as Build wants it, for a Deployment's shared claim: Apply grows
@@ -99,15 +101,15 @@ func (a *Applier) planStatefulSetResize(ctx context.Context, c *Cluster, ns *Nod
 	if err != nil {
 		return nil, err
 	}
-	if l, ok := live.(*appsv1.StatefulSet); ok && l.DeletionTimestamp == nil && sizesOnlyChanged(sts.Spec.VolumeClaimTemplates, l.Spec.VolumeClaimTemplates) {
-		old = l.Spec.VolumeClaimTemplates
-		plan.refused = shrinkRefusals(ns.Name, sts.Spec.VolumeClaimTemplates, old)
-	}
 	list, err := a.claimsOfNodeSet(ctx, c, ns)
 	if err != nil {
 		return nil, err
 	}
 	claims := matchStatefulSetClaims(list, sts)
+	if l, ok := live.(*appsv1.StatefulSet); ok && l.DeletionTimestamp == nil && sizesOnlyChanged(sts.Spec.VolumeClaimTemplates, l.Spec.VolumeClaimTemplates) {
+		old = l.Spec.VolumeClaimTemplates
+		plan.refused = shrinkRefusals(ns.Name, sts.Spec.VolumeClaimTemplates, old, claims)
+	}
 	if len(plan.refused) == 0 {
 		if plan.refused, err = a.growthRefusals(ctx, ns.Name, claims); err != nil {
 			return nil, err
@@ -195,12 +197,21 @@ func sizesOnlyChanged(desired, live []corev1.PersistentVolumeClaim) bool {
 	return changed
 }
 
-// shrinkRefusals lists the templates whose size went down: a volume cannot shrink.
-func shrinkRefusals(nodeSet string, desired, live []corev1.PersistentVolumeClaim) []string {
+// shrinkRefusals lists the templates whose size went down below that of an existing claim: a
+// volume cannot shrink. A template that only goes back to the size its claims have (they never
+// grew, say under an operator without volume growth) takes nothing from a volume.
+func shrinkRefusals(nodeSet string, desired, live []corev1.PersistentVolumeClaim, claims []trackedClaim) []string {
 	var out []string
 	for i := range desired {
-		if want, have := storageRequest(&desired[i]), storageRequest(&live[i]); want.Cmp(have) < 0 {
-			out = append(out, shrinkRefusal(nodeSet, desired[i].Name, have, want))
+		want, have := storageRequest(&desired[i]), storageRequest(&live[i])
+		if want.Cmp(have) >= 0 {
+			continue
+		}
+		for _, t := range claims {
+			if t.template == desired[i].Name && less(want, storageRequest(t.claim)) {
+				out = append(out, shrinkRefusal(nodeSet, desired[i].Name, have, want))
+				break
+			}
 		}
 	}
 	return out
@@ -343,7 +354,7 @@ func matchStatefulSetClaims(claims []corev1.PersistentVolumeClaim, sts *appsv1.S
 			if !ok || !isOrdinal(ordinal) {
 				continue
 			}
-			t := trackedClaim{claim: claim, want: storageRequest(&tmpl), pod: sts.Name + "-" + ordinal, class: tmpl.Spec.StorageClassName}
+			t := trackedClaim{claim: claim, want: storageRequest(&tmpl), pod: sts.Name + "-" + ordinal, template: tmpl.Name, class: tmpl.Spec.StorageClassName}
 			if have := storageRequest(claim); have.Cmp(t.want) > 0 {
 				t.want = have // grown by hand beyond the template: it only has to reach its own size
 			}
@@ -416,16 +427,18 @@ func hasLabels(obj client.Object, instance, nodeSet string) bool {
 // be, marking it with AnnotationResizingTo; a shared claim only gets the mark in its desired
 // object, for Apply to write with the size. The StatefulSet is recreated with the new
 // templates only after this, so a failed patch leaves the difference for the next reconcile.
-func (a *Applier) growClaims(ctx context.Context, plan *volumePlan) (int, error) {
-	grown := 0
+func (a *Applier) growClaims(ctx context.Context, ns *NodeSet, plan *volumePlan) (int, error) {
+	var grown []string
+	defer func() { a.resizeStarted(ns, grown) }() // also for the claims grown before an error
 	for i := range plan.claims {
 		t := &plan.claims[i]
 		if !t.grow() || t.claim.Status.Phase != corev1.ClaimBound {
 			continue
 		}
-		plan.started = append(plan.started, fmt.Sprintf("%s to %s", t.claim.Name, t.want.String()))
+		what := fmt.Sprintf("%s to %s", t.claim.Name, t.want.String())
 		if t.desired != nil {
 			t.desired.SetAnnotations(merged(t.desired.Annotations, map[string]string{AnnotationResizingTo: t.want.String()}))
+			plan.started = append(plan.started, what)
 			continue
 		}
 		patch := client.MergeFromWithOptions(t.claim.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -433,11 +446,18 @@ func (a *Applier) growClaims(ctx context.Context, plan *volumePlan) (int, error)
 		annotations := merged(t.claim.Annotations, map[string]string{AnnotationResizingTo: t.want.String()})
 		t.claim.SetAnnotations(annotations)
 		if err := a.Client.Patch(ctx, t.claim, patch); err != nil {
-			return grown, fmt.Errorf("grow claim %s to %s: %w", t.claim.Name, t.want.String(), err)
+			return len(grown), fmt.Errorf("grow claim %s to %s: %w", t.claim.Name, t.want.String(), err)
 		}
-		grown++
+		grown = append(grown, what)
 	}
-	return grown, nil
+	return len(grown), nil
+}
+
+// resizeStarted records ResizeStarted for the claims grown ("data-x-0 to 20Gi"), if any.
+func (a *Applier) resizeStarted(ns *NodeSet, grown []string) {
+	if len(grown) > 0 {
+		a.event(nil, "ResizeStarted", "Resize", "Growing the volumes of node set %s: %s", ns.Name, strings.Join(grown, ", "))
+	}
 }
 
 // volumeProgress reads how far every tracked claim has grown, sorted by name.
@@ -529,10 +549,7 @@ func resizeMessage(volumes []VolumeProgress) string {
 // needs its pod restarted, one such pod is restarted, when it is the node set's turn and its
 // workload has otherwise rolled out. Once every volume has its size, ResizeCompleted.
 func (a *Applier) finishResize(ctx context.Context, c *Cluster, ns *NodeSet, plan *volumePlan, nr *NodeSetReport, turn bool, state *rolloutState) (int, error) {
-	if len(plan.started) > 0 {
-		// Only now: a shared claim has grown once Apply succeeded.
-		a.event(nil, "ResizeStarted", "Resize", "Growing the volumes of node set %s: %s", ns.Name, strings.Join(plan.started, ", "))
-	}
+	a.resizeStarted(ns, plan.started) // only now: a shared claim has grown once Apply succeeded
 	volumes := volumeProgress(plan.claims)
 	nr.Volumes = volumes
 	msg := resizeMessage(volumes)

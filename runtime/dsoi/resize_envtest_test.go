@@ -217,6 +217,18 @@ func TestResizeGrowsExistingClaims(t *testing.T) {
 		t.Errorf("upgrade %+v while the volumes grow, want in progress", report.Upgrade)
 	}
 
+	// A resizer that reports a failure halts the upgrade, naming the claim.
+	setClaimStatus(t, claims[2], "10Gi", corev1.PersistentVolumeClaimCondition{
+		Type: corev1.PersistentVolumeClaimControllerResizeError, Status: corev1.ConditionTrue, Message: "quota exceeded"})
+	report = reconcile(t, a, cluster, opts, report.Upgrade)
+	wantFailure := "node set broker (node type broker): claim data-basic-broker-2 cannot grow to 20Gi (ControllerResizeError): quota exceeded"
+	if report.Failure != wantFailure || !report.Halted {
+		t.Errorf("failure %q halted %v, want %q and halted", report.Failure, report.Halted, wantFailure)
+	}
+	if got := drain(rec); !slices.ContainsFunc(got, func(e string) bool { return strings.HasPrefix(e, "Warning UpgradeHalted") }) {
+		t.Errorf("events %q, want UpgradeHalted", got)
+	}
+
 	// Every volume has grown: done, ResizeCompleted once, and the upgrade completes.
 	setClaimStatus(t, claims[1], "20Gi")
 	setClaimStatus(t, claims[2], "21Gi")
@@ -306,6 +318,44 @@ func TestResizeShrinkRefused(t *testing.T) {
 	}
 	if got := drain(rec); !slices.Equal(got, []string{"Warning ResizeRefused " + want}) {
 		t.Errorf("events %q", got)
+	}
+}
+
+// A cluster left by an operator without volume growth: the template says 20Gi, the claims
+// have 10Gi and their class cannot expand. That is refused, and going back to 10Gi is no
+// shrink (no volume loses anything), so the way out is open.
+func TestResizeBackToTheClaimsSize(t *testing.T) {
+	class := newStorageClass(t, false, nil)
+	a, cluster, rec, claims := resizeSetup(t, class)
+	set := func(size string) {
+		cluster.NodeSets[0].Storage[0].Spec.Resources.Requests[corev1.ResourceStorage] = resource.MustParse(size)
+	}
+	set("20Gi")
+	sts := build(t, cluster, 0).StatefulSet
+	if action, err := a.Apply(t.Context(), sts); err != nil || action != Recreating {
+		t.Fatalf("Apply = %s, %v", action, err)
+	}
+	finishOrphanDelete(t, sts)
+	if _, err := a.Apply(t.Context(), build(t, cluster, 0).StatefulSet); err != nil {
+		t.Fatal(err)
+	}
+	markRolledOut(t, sts)
+	drain(rec)
+
+	report := reconcile(t, a, cluster, resizeOptions(), nil)
+	if r := nodeSetReport(t, report, "broker"); !strings.Contains(r.Refused, "cannot grow to 20Gi: StorageClass "+class) || !r.Done {
+		t.Errorf("broker refused %q done %v, want the class named and done", r.Refused, r.Done)
+	}
+	set("10Gi")
+	report = reconcile(t, a, cluster, resizeOptions(), nil)
+	if r := nodeSetReport(t, report, "broker"); r.Refused != "" || live(t, a.Client, sts).GetDeletionTimestamp() == nil {
+		t.Errorf("back to 10Gi: refused %q, StatefulSet deleting %v; want no refusal and the StatefulSet recreated",
+			r.Refused, live(t, a.Client, sts).GetDeletionTimestamp() != nil)
+	}
+	for _, claim := range claims {
+		if got := claimRequest(t, claim); got != "10Gi" {
+			t.Errorf("claim %s requests %s", claim.Name, got)
+		}
 	}
 }
 
