@@ -37,7 +37,7 @@ type Resize struct {
 	// Refused says why a size change in the spec is not applied ("" when none is refused):
 	// shrinking, or a StorageClass that does not allow expansion. The volumes keep their size.
 	Refused string
-	// Volumes are the node set's existing claims that are growing or have grown, by name.
+	// Volumes are the node set's bound claims (and those waiting for a volume to grow), by name.
 	Volumes []VolumeProgress
 }
 
@@ -257,7 +257,7 @@ func growthRefusal(nodeSet string, claims []string, sizeAndWhy string) string {
 	if len(claims) > 1 {
 		noun = "claims"
 	}
-	return fmt.Sprintf("node set %s: %s %s cannot grow to %s; the volumes keep their size", nodeSet, noun, strings.Join(claims, ", "), sizeAndWhy)
+	return fmt.Sprintf("node set %s: %s %s cannot grow to %s; the volumes keep their size", nodeSet, noun, listed(claims, ", "), sizeAndWhy)
 }
 
 // expansionRefusal says why claim's StorageClass does not let it grow, "" when it does. The
@@ -456,7 +456,7 @@ func (a *Applier) growClaims(ctx context.Context, ns *NodeSet, plan *volumePlan)
 // resizeStarted records ResizeStarted for the claims grown ("data-x-0 to 20Gi"), if any.
 func (a *Applier) resizeStarted(ns *NodeSet, grown []string) {
 	if len(grown) > 0 {
-		a.event(nil, "ResizeStarted", "Resize", "Growing the volumes of node set %s: %s", ns.Name, strings.Join(grown, ", "))
+		a.event(nil, "ResizeStarted", "Resize", "Growing the volumes of node set %s: %s", ns.Name, listed(grown, ", "))
 	}
 }
 
@@ -541,7 +541,7 @@ func resizeMessage(volumes []VolumeProgress) string {
 	if len(sizes) == 1 {
 		at = volumes[0].Requested.String()
 	}
-	return fmt.Sprintf("resizing volumes: %d of %d claims at %s (%s)", len(volumes)-len(lagging), len(volumes), at, strings.Join(lagging, "; "))
+	return fmt.Sprintf("resizing volumes: %d of %d claims at %s (%s)", len(volumes)-len(lagging), len(volumes), at, listed(lagging, "; "))
 }
 
 // finishResize reports the node set's volumes after its objects are applied: a node set whose
@@ -602,7 +602,18 @@ func volumeSizes(claims []trackedClaim) string {
 	for _, v := range volumeProgress(claims) {
 		out = append(out, v.Name+" "+v.Requested.String())
 	}
-	return strings.Join(out, ", ")
+	return listed(out, ", ")
+}
+
+// maxListed is how many claims a message names: an event's note may hold 1 kB at most.
+const maxListed = 5
+
+// listed joins items with sep, naming the first maxListed and counting the rest.
+func listed(items []string, sep string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, sep)
+	}
+	return fmt.Sprintf("%s%sand %d more", strings.Join(items[:maxListed], sep), sep, len(items)-maxListed)
 }
 
 // restartForResize deletes one pod whose volume waits for a file system resize that the

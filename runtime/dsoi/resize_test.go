@@ -183,6 +183,15 @@ func TestResizeRefusalConditionAndEvents(t *testing.T) {
 	}
 }
 
+func TestListed(t *testing.T) {
+	if got := listed([]string{"a", "b"}, ", "); got != "a, b" {
+		t.Errorf("listed = %q", got)
+	}
+	if got := listed([]string{"a", "b", "c", "d", "e", "f", "g"}, "; "); got != "a; b; c; d; e; and 2 more" {
+		t.Errorf("listed = %q", got)
+	}
+}
+
 func TestIsOrdinal(t *testing.T) {
 	for s, want := range map[string]bool{"0": true, "12": true, "": false, "01": false, "x": false, "1-0": false, "-1": false} {
 		if got := isOrdinal(s); got != want {
