@@ -125,12 +125,23 @@ func SetRolloutConditions(conds *[]metav1.Condition, generation int64, r *Report
 	default:
 		set(ConditionProgressing, true, "RollingOut", "waiting for "+strings.Join(rolling, ", "))
 	}
+	// A refused resize is told beside any other problem: it stays until the spec changes.
+	refused := strings.Join(resizeRefusals(r.NodeSets), "; ")
 	switch {
 	case r.Halted:
-		set(ConditionDegraded, true, "UpgradeHalted", upgrade.Message)
+		set(ConditionDegraded, true, "UpgradeHalted", joinNonEmpty(upgrade.Message, refused))
 	case r.Failure != "":
-		set(ConditionDegraded, true, "NodeSetFailing", r.Failure)
+		set(ConditionDegraded, true, "NodeSetFailing", joinNonEmpty(r.Failure, refused))
+	case refused != "":
+		set(ConditionDegraded, true, "ResizeRefused", refused)
 	default:
 		set(ConditionDegraded, false, "AsExpected", "no problem found")
 	}
+}
+
+func joinNonEmpty(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -32,6 +34,9 @@ type Options struct {
 	StopStart *StopStart
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LastConditions are the CR's conditions as its status last stored them, so a problem
+	// already reported there (a refused resize) is not recorded as an event again.
+	LastConditions []metav1.Condition
 }
 
 // NodeSetReport is the state of one node set after a reconcile.
@@ -42,6 +47,8 @@ type NodeSetReport struct {
 	Held bool
 	// Recreating: its StatefulSet is deleted, pods orphaned, to be created again.
 	Recreating bool
+	// Resize is the state of the node set's volumes (resize.go).
+	Resize
 }
 
 // Report says what a reconcile did and found.
@@ -166,6 +173,7 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 	case state.upgrading || prev.InProgress():
 		report.Upgrade, report.Events = nextUpgrade(prev, state, &opts, now())
 	}
+	report.Events = append(report.Events, refusalEvents(report.NodeSets, opts.LastConditions)...)
 	report.Halted = state.op == "" && report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
 	if !report.Ready() {
 		report.RequeueAfter = requeueWhileRolling
@@ -207,6 +215,12 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 	if err != nil {
 		return nr, err
 	}
+	// Before Plan: a refused size change is taken out of objs, so everything else still applies.
+	volumes, err := a.planResize(ctx, c, ns, objs)
+	if err != nil {
+		return nr, err
+	}
+	nr.Refused = strings.Join(volumes.refused, "; ")
 	workload := objs.workload()
 	plan, err := a.Plan(ctx, workload)
 	if err != nil {
@@ -238,6 +252,12 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		nr.Done, nr.Phase, nr.Message = false, PhaseWaiting, heldMessage(state.op, ns.NodeType)
 		return nr, nil
 	}
+	// Claims grow before a StatefulSet is recreated with the larger templates.
+	grown, err := a.growClaims(ctx, ns, volumes)
+	*writes += grown
+	if err != nil {
+		return nr, err
+	}
 	for _, obj := range objs.all() {
 		action, err := apply(obj)
 		if err != nil {
@@ -256,6 +276,11 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		if err := a.checkStopped(ctx, c, ns, &nr); err != nil {
 			return nr, err
 		}
+	}
+	resized, err := a.finishResize(ctx, c, ns, volumes, &nr, !blocked || !opts.UpgradeOrdered, state)
+	*writes += resized
+	if err != nil {
+		return nr, err
 	}
 	if !nr.Done {
 		deleted, err := a.checkPods(ctx, c, ns, workload, state, opts.Now())

@@ -47,7 +47,7 @@ func TestReconcileStopAndStart(t *testing.T) {
 	createPod(t, pod, func(st *corev1.PodStatus) { st.Phase = corev1.PodRunning })
 	report := step("stop", map[string]int32{"a": 2, "b": 2, "c": 0}, []string{"a", "b"})
 	checkStopStart(t, report, ClusterStopping, "c")
-	if ns := nodeSetReport(report, "b"); ns.Phase != PhaseWaiting || ns.Message != "waiting for the node types after b in deploymentOrder to stop" {
+	if ns := nodeSetReport(t, report, "b"); ns.Phase != PhaseWaiting || ns.Message != "waiting for the node types after b in deploymentOrder to stop" {
 		t.Errorf("b: phase %s %q, want Waiting for the node types after it", ns.Phase, ns.Message)
 	}
 	wantEvents(t, rec, "Normal Updated Updated StatefulSet tri-c",
@@ -58,7 +58,7 @@ func TestReconcileStopAndStart(t *testing.T) {
 	markRolledOut(t, workload(cluster, "c"))
 	clk.advance(5 * time.Minute)
 	report = step("c's pod left", map[string]int32{"a": 2, "b": 2, "c": 0}, []string{"a", "b"})
-	if ns := nodeSetReport(report, "c"); ns.Done || ns.Phase != PhaseStopping || ns.Message != "scaled to zero; 1 pods left" {
+	if ns := nodeSetReport(t, report, "c"); ns.Done || ns.Phase != PhaseStopping || ns.Message != "scaled to zero; 1 pods left" {
 		t.Errorf("c: done %v phase %s %q, want Stopping with its pod left", ns.Done, ns.Phase, ns.Message)
 	}
 	if report.RequeueAfter != requeueWhileRolling {
@@ -92,7 +92,7 @@ func TestReconcileStopAndStart(t *testing.T) {
 	opts.Generation, opts.LastGeneration = 3, 2
 	report = step("start", map[string]int32{"a": 2, "b": 0, "c": 0}, []string{"b", "c"})
 	checkStopStart(t, report, ClusterStarting, "a")
-	if ns := nodeSetReport(report, "c"); ns.Phase != PhaseWaiting || ns.Message != "waiting for the node types before c in deploymentOrder to start" {
+	if ns := nodeSetReport(t, report, "c"); ns.Phase != PhaseWaiting || ns.Message != "waiting for the node types before c in deploymentOrder to start" {
 		t.Errorf("c: phase %s %q, want Waiting for the node types before it", ns.Phase, ns.Message)
 	}
 	wantEvents(t, rec, "Normal Updated Updated StatefulSet tri-a",
@@ -134,15 +134,6 @@ func replicasOf(t *testing.T, c *Cluster) map[string]int32 {
 		}
 	}
 	return out
-}
-
-func nodeSetReport(r *Report, name string) NodeSetReport {
-	for _, ns := range r.NodeSets {
-		if ns.Name == name {
-			return ns
-		}
-	}
-	return NodeSetReport{}
 }
 
 func checkStopStart(t *testing.T, r *Report, phase, nodeType string) {

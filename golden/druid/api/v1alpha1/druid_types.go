@@ -483,7 +483,8 @@ type DruidNodeSetStatus struct {
 	// Revision is the StatefulSet update revision or the Deployment generation.
 	// +optional
 	Revision string `json:"revision,omitempty"`
-	// Phase is Pending, Progressing, Ready or Stopped.
+	// Phase is Pending, Progressing, Ready, Waiting (its turn in deploymentOrder has not come),
+	// Stopping (scaling to zero; pods left) or Stopped.
 	Phase string `json:"phase"`
 	// Held is true while the node set's new spec waits for the node types before it in
 	// deploymentOrder.
@@ -518,9 +519,24 @@ type DruidUpgradeStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
+// DruidStopStartStatus is the state of the latest stop (spec.stopped set) or start (unset
+// again). Node types stop in reverse deploymentOrder and start in deploymentOrder.
+type DruidStopStartStatus struct {
+	// Phase is Stopping, Stopped, Starting or Started.
+	Phase string `json:"phase"`
+	// CurrentNodeType is the node type stopping or starting now.
+	// +optional
+	CurrentNodeType string `json:"currentNodeType,omitempty"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+}
+
 // DruidStatus is the observed state of a Apache Druid cluster.
 type DruidStatus struct {
-	// ObservedGeneration is the generation of the spec this status describes.
+	// ObservedGeneration is the latest generation of the spec the operator acted on: not one
+	// that was invalid, failed, or is held back by spec.paused.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions: Available, Progressing, Degraded, ReconciliationPaused.
@@ -533,9 +549,13 @@ type DruidStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	NodeSets []DruidNodeSetStatus `json:"nodeSets,omitempty"`
-	// Upgrade is the latest upgrade: any change of the spec after the first install.
+	// Upgrade is the latest upgrade: any change of the spec after the first install, except
+	// a stop or a start.
 	// +optional
 	Upgrade *DruidUpgradeStatus `json:"upgrade,omitempty"`
+	// StopStart is the latest stop or start.
+	// +optional
+	StopStart *DruidStopStartStatus `json:"stopStart,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -83,21 +83,29 @@ func newCluster(t *testing.T, edit func(*v1alpha1.Druid)) *v1alpha1.Druid {
 // reconcile runs one reconcile of cr and returns the CR as stored afterwards and the events.
 func reconcile(t *testing.T, cr *v1alpha1.Druid) (*v1alpha1.Druid, []string) {
 	t.Helper()
-	recorder := events.NewFakeRecorder(100)
-	r := &DruidReconciler{Client: k8sClient, Scheme: testScheme, Recorder: recorder, Now: func() time.Time { return testClock }}
-	key := client.ObjectKeyFromObject(cr)
-	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key}); err != nil {
+	out, got, err := tryReconcile(t, k8sClient, cr)
+	if err != nil {
 		t.Fatalf("reconcile: %v", err)
 	}
+	return out, got
+}
+
+// tryReconcile is reconcile through client c, for a reconcile that may fail.
+func tryReconcile(t *testing.T, c client.Client, cr *v1alpha1.Druid) (*v1alpha1.Druid, []string, error) {
+	t.Helper()
+	recorder := events.NewFakeRecorder(100)
+	r := &DruidReconciler{Client: c, APIReader: c, Scheme: testScheme, Recorder: recorder, Now: func() time.Time { return testClock }}
+	key := client.ObjectKeyFromObject(cr)
+	_, rerr := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key})
 	out := &v1alpha1.Druid{}
-	if err := k8sClient.Get(context.Background(), key, out); err != nil {
+	if err := c.Get(context.Background(), key, out); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for len(recorder.Events) > 0 {
 		got = append(got, <-recorder.Events)
 	}
-	return out, got
+	return out, got, rerr
 }
 
 func get(t *testing.T, cr *v1alpha1.Druid, name string, obj client.Object) {

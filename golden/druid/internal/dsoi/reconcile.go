@@ -19,12 +19,15 @@ package dsoi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -43,8 +46,13 @@ type Options struct {
 	DeletePVCs bool
 	// Generation is the CR's generation now; LastGeneration the one its status last described.
 	Generation, LastGeneration int64
+	// StopStart is the latest stop or start as the previous reconcile reported it (nil: none).
+	StopStart *StopStart
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LastConditions are the CR's conditions as its status last stored them, so a problem
+	// already reported there (a refused resize) is not recorded as an event again.
+	LastConditions []metav1.Condition
 }
 
 // NodeSetReport is the state of one node set after a reconcile.
@@ -55,6 +63,8 @@ type NodeSetReport struct {
 	Held bool
 	// Recreating: its StatefulSet is deleted, pods orphaned, to be created again.
 	Recreating bool
+	// Resize is the state of the node set's volumes (resize.go).
+	Resize
 }
 
 // Report says what a reconcile did and found.
@@ -71,7 +81,9 @@ type Report struct {
 	Halted  bool
 	// Stopped: spec.stopped scaled every node set to zero.
 	Stopped bool
-	// Events about the upgrade, for RecordEvents once the status is stored.
+	// StopStart is the stop or start state to keep in the CR's status (nil: never stopped).
+	StopStart *StopStart
+	// Events about the upgrade, stop or start, for RecordEvents once the status is stored.
 	Events []Event
 	// RequeueAfter asks for another look while a rollout is under way, to catch crashes and
 	// the deadline; progress itself arrives through the watches.
@@ -88,7 +100,7 @@ func (r *Report) Ready() bool {
 	return true
 }
 
-// RecordEvents records upgrade events about the owner.
+// RecordEvents records upgrade, stop and start events about the owner.
 func (a *Applier) RecordEvents(events []Event) {
 	for _, e := range events {
 		if e.Warning {
@@ -106,11 +118,11 @@ const requeueWhileRolling = 5 * time.Second
 // the options say, and returns what it found and the next upgrade state. It writes only
 // what differs. On an error it returns what it did so far; the next reconcile carries on.
 func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev *Upgrade) (*Report, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	report := &Report{Stopped: c.Stopped}
+	now := opts.Now
+	report := &Report{Stopped: c.Stopped, StopStart: opts.StopStart}
 	// Refusals come before any write: a half-applied refused spec would be worse than none.
 	if err := checkSpec(c); err != nil {
 		return report, err
@@ -135,9 +147,13 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 		}
 	}
 
-	var state rolloutState
+	state := rolloutState{op: stopStartOf(c, opts.StopStart)}
+	order := nodeTypeOrder(c, opts.Order)
+	if state.op == ClusterStopping {
+		slices.Reverse(order) // a node type stops only once those after it have no pod left
+	}
 	blocked := false
-	for _, nodeType := range nodeTypeOrder(c, opts.Order) {
+	for _, nodeType := range order {
 		typeDone := true
 		for i := range c.NodeSets {
 			ns := &c.NodeSets[i]
@@ -166,10 +182,15 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 
 	report.Failure = state.failure
 	report.Upgrade = prev
-	if state.upgrading || prev.InProgress() {
+	switch {
+	case state.op != "":
+		// Stopping and starting are no upgrade: the record of the last upgrade stays.
+		report.StopStart, report.Events = nextStopStart(opts.StopStart, state, &opts, now())
+	case state.upgrading || prev.InProgress():
 		report.Upgrade, report.Events = nextUpgrade(prev, state, &opts, now())
 	}
-	report.Halted = report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
+	report.Events = append(report.Events, refusalEvents(report.NodeSets, opts.LastConditions)...)
+	report.Halted = state.op == "" && report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
 	if !report.Ready() {
 		report.RequeueAfter = requeueWhileRolling
 	}
@@ -210,17 +231,25 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 	if err != nil {
 		return nr, err
 	}
+	// Before Plan: a refused size change is taken out of objs, so everything else still applies.
+	volumes, err := a.planResize(ctx, c, ns, objs)
+	if err != nil {
+		return nr, err
+	}
+	nr.Refused = strings.Join(volumes.refused, "; ")
 	workload := objs.workload()
 	plan, err := a.Plan(ctx, workload)
 	if err != nil {
 		return nr, err
 	}
+	// Starting and stopping go one node type at a time (creating a node set at zero
+	// replicas while stopping harms nothing).
 	switch plan {
 	case Created:
-		nr.Held = blocked && opts.InstallOrdered
+		nr.Held = blocked && (opts.InstallOrdered || state.op == ClusterStarting)
 	case Updated, Recreating:
-		state.upgrading = true
-		nr.Held = blocked && opts.UpgradeOrdered
+		state.upgrading = state.upgrading || state.op == ""
+		nr.Held = blocked && (opts.UpgradeOrdered || state.op != "")
 	}
 	if nr.Held {
 		// Everything of the node set stays as it is until its turn comes: its Services too,
@@ -236,9 +265,14 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		if live != nil {
 			nr.Rollout = rolloutOf(live)
 		}
-		nr.Done, nr.Phase = false, PhaseWaiting
-		nr.Message = "waiting for the node types before " + ns.NodeType + " in deploymentOrder to roll out"
+		nr.Done, nr.Phase, nr.Message = false, PhaseWaiting, heldMessage(state.op, ns.NodeType)
 		return nr, nil
+	}
+	// Claims grow before a StatefulSet is recreated with the larger templates.
+	grown, err := a.growClaims(ctx, ns, volumes)
+	*writes += grown
+	if err != nil {
+		return nr, err
 	}
 	for _, obj := range objs.all() {
 		action, err := apply(obj)
@@ -254,8 +288,18 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 			nr.Recreating = true
 		}
 	}
+	if state.op == ClusterStopping {
+		if err := a.checkStopped(ctx, c, ns, &nr); err != nil {
+			return nr, err
+		}
+	}
+	resized, err := a.finishResize(ctx, c, ns, volumes, &nr, !blocked || !opts.UpgradeOrdered, state)
+	*writes += resized
+	if err != nil {
+		return nr, err
+	}
 	if !nr.Done {
-		deleted, err := a.checkPods(ctx, c, ns, workload, state)
+		deleted, err := a.checkPods(ctx, c, ns, workload, state, opts.Now())
 		*writes += deleted
 		if err != nil {
 			return nr, err
@@ -265,17 +309,24 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 }
 
 // checkPods looks at the pods of a node set that is rolling out: it records the first failing
-// pod, and clears StatefulSet pods stuck on an old revision.
-func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState) (int, error) {
+// pod (crashing, or waiting for a volume that will not attach or mount), and clears a
+// StatefulSet pod stuck on an old revision.
+func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, workload client.Object, state *rolloutState, now time.Time) (int, error) {
 	pods, err := a.podsOf(ctx, c, ns)
 	if err != nil {
 		return 0, err
 	}
-	if f := podFailure(pods); f != "" && state.failure == "" {
-		state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+	if state.failure == "" { // the first failure is the one told
+		f, err := a.failingPod(ctx, pods, now)
+		if err != nil {
+			return 0, err
+		}
+		if f != "" {
+			state.failure = fmt.Sprintf("node set %s (node type %s): %s", ns.Name, ns.NodeType, f)
+		}
 	}
 	if sts, ok := workload.(*appsv1.StatefulSet); ok && sts.UID != "" {
-		return a.deleteStuckPods(ctx, sts, pods)
+		return a.deleteStuckPods(ctx, sts, pods, now)
 	}
 	return 0, nil
 }

@@ -70,6 +70,8 @@ type rolloutState struct {
 	failure string
 	// waiting describes how far current has got, for the deadline message.
 	waiting string
+	// op is ClusterStopping or ClusterStarting while spec.stopped is being set or unset.
+	op string
 }
 
 // nextUpgrade advances the upgrade bookkeeping by one reconcile. It is a pure function of the

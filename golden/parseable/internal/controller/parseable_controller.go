@@ -47,6 +47,9 @@ type ParseableReconciler struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Recorder events.EventRecorder
+	// APIReader reads past the cache: the events about a pod that cannot start, which alone
+	// tell that its volume will not attach or mount. Nil leaves that to the progress deadline.
+	APIReader client.Reader
 	// Now is the clock; nil means time.Now (tests set it).
 	Now func() time.Time
 }
@@ -63,10 +66,12 @@ const (
 // +kubebuilder:rbac:groups=observability.parseable.com,resources=parseables/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=configmaps;services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=statefulsets;deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 
 // Reconcile makes the cluster's objects match its Parseable resource and reports the result in
 // its status. It writes only what differs, so a reconcile with nothing to do sends no request.
@@ -86,12 +91,10 @@ func (r *ParseableReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
+	// status.observedGeneration moves only to a generation that was acted on: tools that wait
+	// for it (kstatus, Flux, Argo CD) must not see a rollout that never happened.
 	old := cr.Status.DeepCopy()
 	dsoi.SetPaused(&cr.Status.Conditions, cr.Generation, cr.Spec.Paused)
-	if cr.Spec.Paused {
-		return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
-	}
-
 	cluster, err := desiredCluster(&cr)
 	if err != nil {
 		// A spec the API server accepted but that cannot be built: only a spec change helps.
@@ -99,30 +102,19 @@ func (r *ParseableReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "InvalidSpec", "Reconcile", "%s", err.Error())
 		return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
 	}
-	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
+	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder, APIReader: r.APIReader}
+	if cr.Spec.Paused {
+		return r.reconcilePaused(ctx, &cr, old, applier, cluster)
+	}
 	report, err := applier.Reconcile(ctx, cluster, r.options(&cr), upgradeFromStatus(cr.Status.Upgrade))
-	var refusal *dsoi.Refusal
-	if errors.As(err, &refusal) {
-		// Acting would lose, share or take over data, so nothing was written. A spec change
-		// clears it; the look a minute later is for a claim someone deletes.
-		if !sameCondition(old.Conditions, dsoi.ConditionDegraded, refusal.Reason, refusal.Message) {
-			r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, refusal.Reason, "Reconcile", "%s", refusal.Message)
-		}
-		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, refusal.Reason, refusal.Message)
-		return ctrl.Result{RequeueAfter: time.Minute}, r.updateStatus(ctx, &cr, old)
-	}
 	if err != nil {
-		log.Error(err, "reconcile failed")
-		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
-		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", "%s", err.Error())
-		if serr := r.updateStatus(ctx, &cr, old); serr != nil {
-			log.Error(serr, "status update failed")
-		}
-		return ctrl.Result{}, err
+		return r.failed(ctx, &cr, old, err)
 	}
+	cr.Status.ObservedGeneration = cr.Generation
 	dsoi.SetRolloutConditions(&cr.Status.Conditions, cr.Generation, report)
 	cr.Status.NodeSets = nodeSetStatus(report)
 	cr.Status.Upgrade = upgradeToStatus(report.Upgrade)
+	cr.Status.StopStart = stopStartToStatus(report.StopStart)
 	if report.Failure != "" && !report.Halted {
 		log.Info("node set failing", "problem", report.Failure)
 	}
@@ -134,9 +126,52 @@ func (r *ParseableReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 		return ctrl.Result{}, err
 	}
-	// Upgrade events only now: a reconcile that lost the conflict above repeats none.
+	// Upgrade, stop and start events only now: a reconcile that lost the conflict above repeats none.
 	applier.RecordEvents(report.Events)
 	return ctrl.Result{RequeueAfter: report.RequeueAfter}, nil
+}
+
+// reconcilePaused writes no object. The generation counts as observed only when nothing is
+// pending, that is when its objects are already in place; otherwise Progressing says why it
+// is not applied.
+func (r *ParseableReconciler) reconcilePaused(ctx context.Context, cr *v1alpha1.Parseable, old *v1alpha1.ParseableStatus, applier *dsoi.Applier, cluster *dsoi.Cluster) (ctrl.Result, error) {
+	pending, err := applier.Pending(ctx, cluster, r.options(cr))
+	if err != nil {
+		return r.failed(ctx, cr, old, err)
+	}
+	if len(pending) == 0 {
+		cr.Status.ObservedGeneration = cr.Generation
+	}
+	dsoi.SetPausedProgress(&cr.Status.Conditions, cr.Generation, pending)
+	return ctrl.Result{}, r.updateStatus(ctx, cr, old)
+}
+
+// failed reports a reconcile error in Degraded; the generation is not observed, as it was
+// not (or not fully) acted on. The error makes controller-runtime try again with back-off.
+func (r *ParseableReconciler) failed(ctx context.Context, cr *v1alpha1.Parseable, old *v1alpha1.ParseableStatus, err error) (ctrl.Result, error) {
+	var refusal *dsoi.Refusal
+	if errors.As(err, &refusal) {
+		return r.refused(ctx, cr, old, refusal)
+	}
+	log := logf.FromContext(ctx)
+	log.Error(err, "reconcile failed")
+	dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
+	r.Recorder.Eventf(cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", "%s", err.Error())
+	if serr := r.updateStatus(ctx, cr, old); serr != nil {
+		log.Error(serr, "status update failed")
+	}
+	return ctrl.Result{}, err
+}
+
+// refused reports a spec the library refused because acting on it would lose, share or take
+// over data. Nothing was written, so retrying with back-off would change nothing: a spec
+// change clears it, and the look a minute later is for a claim someone deletes.
+func (r *ParseableReconciler) refused(ctx context.Context, cr *v1alpha1.Parseable, old *v1alpha1.ParseableStatus, refusal *dsoi.Refusal) (ctrl.Result, error) {
+	if !sameCondition(old.Conditions, dsoi.ConditionDegraded, refusal.Reason, refusal.Message) {
+		r.Recorder.Eventf(cr, nil, corev1.EventTypeWarning, refusal.Reason, "Reconcile", "%s", refusal.Message)
+	}
+	dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, refusal.Reason, refusal.Message)
+	return ctrl.Result{RequeueAfter: time.Minute}, r.updateStatus(ctx, cr, old)
 }
 
 // sameCondition reports whether conds already hold condition t with this reason and message,
@@ -171,7 +206,9 @@ func (r *ParseableReconciler) options(cr *v1alpha1.Parseable) dsoi.Options {
 		DeletePVCs:       cr.Spec.DeletePersistentVolumeClaims,
 		Generation:       cr.Generation,
 		LastGeneration:   cr.Status.ObservedGeneration,
+		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
+		LastConditions:   cr.Status.Conditions,
 	}
 }
 
@@ -197,6 +234,20 @@ func upgradeToStatus(u *dsoi.Upgrade) *v1alpha1.ParseableUpgradeStatus {
 	}
 }
 
+func stopStartFromStatus(s *v1alpha1.ParseableStopStartStatus) *dsoi.StopStart {
+	if s == nil {
+		return nil
+	}
+	return &dsoi.StopStart{Phase: s.Phase, NodeType: s.CurrentNodeType, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}
+}
+
+func stopStartToStatus(s *dsoi.StopStart) *v1alpha1.ParseableStopStartStatus {
+	if s == nil {
+		return nil
+	}
+	return &v1alpha1.ParseableStopStartStatus{Phase: s.Phase, CurrentNodeType: s.NodeType, StartedAt: truncated(s.StartedAt), FinishedAt: truncated(s.FinishedAt)}
+}
+
 // truncated drops what the API server would drop (it stores seconds), so the status read
 // back compares equal to the one written and an idle reconcile writes nothing.
 func truncated(t *metav1.Time) *metav1.Time {
@@ -207,9 +258,9 @@ func truncated(t *metav1.Time) *metav1.Time {
 	return &out
 }
 
-// updateStatus writes the status only when it changed.
+// updateStatus writes the status only when it changed. It leaves observedGeneration to the
+// caller: only a generation that was acted on is observed.
 func (r *ParseableReconciler) updateStatus(ctx context.Context, cr *v1alpha1.Parseable, old *v1alpha1.ParseableStatus) error {
-	cr.Status.ObservedGeneration = cr.Generation
 	if equality.Semantic.DeepEqual(old, &cr.Status) {
 		return nil
 	}

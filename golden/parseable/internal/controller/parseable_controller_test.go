@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1alpha1 "github.com/acme/parseable-operator/api/v1alpha1"
 	"github.com/acme/parseable-operator/internal/dsoi"
@@ -295,6 +296,123 @@ func TestPausedWritesNothing(t *testing.T) {
 		tmpl, _, _ := podTemplate(t, cr, node)
 		if tmpl.Spec.Containers[0].Image != cr.Spec.K8sConfig[0].Image {
 			t.Errorf("node %s: image %q after unpause, want %q", node.Name, tmpl.Spec.Containers[0].Image, cr.Spec.K8sConfig[0].Image)
+		}
+	}
+}
+
+// status.observedGeneration moves only to a generation that was acted on: tools that wait
+// for it (kstatus, Flux, Argo CD health) must not report a rollout that never happened.
+func TestPausedObservesOnlyWhatIsApplied(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+
+	// Pausing changes no object, so its generation is observed at once.
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.Paused = true })
+	cr, _ = reconcile(t, cr)
+	if cr.Status.ObservedGeneration != cr.Generation {
+		t.Errorf("observedGeneration %d after pausing, want %d: nothing was pending", cr.Status.ObservedGeneration, cr.Generation)
+	}
+	paused := cr.Generation
+
+	// A new image while paused: not applied, so not observed, and Progressing says why.
+	before := images(t, cr)
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.K8sConfig[0].Image += "-next" })
+	cr, got := reconcile(t, cr)
+	if cr.Status.ObservedGeneration != paused {
+		t.Errorf("observedGeneration %d while the new image waits for the pause to end, want %d", cr.Status.ObservedGeneration, paused)
+	}
+	if now := images(t, cr); !equalMaps(before, now) {
+		t.Errorf("images %v while paused, want %v", now, before)
+	}
+	progressing := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionProgressing)
+	if progressing == nil || progressing.Status != metav1.ConditionFalse || progressing.Reason != "Paused" ||
+		progressing.ObservedGeneration != cr.Generation || !strings.Contains(progressing.Message, "not applied because spec.paused is set") {
+		t.Errorf("Progressing = %+v, want False, Paused, at generation %d, saying the generation is not applied", progressing, cr.Generation)
+	}
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionAvailable); c == nil || c.ObservedGeneration >= cr.Generation {
+		t.Errorf("Available = %+v: restamped at generation %d, which is not rolled out", c, cr.Generation)
+	}
+	if len(got) != 0 {
+		t.Errorf("a paused reconcile recorded %v", got)
+	}
+
+	// Unpaused: the change rolls out, as an upgrade from the generation last acted on.
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.Paused = false })
+	cr, _ = rollOut(t, cr)
+	if cr.Status.ObservedGeneration != cr.Generation {
+		t.Errorf("observedGeneration %d after the rollout, want %d", cr.Status.ObservedGeneration, cr.Generation)
+	}
+	if u := cr.Status.Upgrade; u == nil || u.FromGeneration != paused || u.ToGeneration != cr.Generation {
+		t.Errorf("upgrade %+v, want from generation %d to %d", u, paused, cr.Generation)
+	}
+}
+
+// A reconcile that fails does not observe its generation: Degraded says why, and Available
+// and Progressing do not claim the new generation rolled out.
+func TestFailedReconcileIsNotObserved(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	rolled := cr.Generation
+	// A Service setting the CRD takes but the API server refuses for the Service itself.
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) {
+		kc := &cr.Spec.K8sConfig[0]
+		if kc.Service == nil {
+			kc.Service = &corev1.ServiceSpec{}
+		}
+		kc.Service.SessionAffinity = "Sticky"
+	})
+	cr, got, err := tryReconcile(t, k8sClient, cr)
+	if err == nil {
+		t.Fatal("the reconcile succeeded with a Service the API server refuses")
+	}
+	checkNotObserved(t, cr, rolled, "ReconcileError", "sessionAffinity")
+	if !hasEvent(got, "Warning ReconcileError") {
+		t.Errorf("no ReconcileError warning among %v", got)
+	}
+
+	// Fixed: the generation rolls out and is observed.
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) {
+		cr.Spec.K8sConfig[0].Service.SessionAffinity = corev1.ServiceAffinityNone
+	})
+	cr, _ = rollOut(t, cr)
+	if cr.Status.ObservedGeneration != cr.Generation || !meta.IsStatusConditionFalse(cr.Status.Conditions, dsoi.ConditionDegraded) {
+		t.Errorf("observedGeneration %d (want %d), conditions %+v after the fix", cr.Status.ObservedGeneration, cr.Generation, cr.Status.Conditions)
+	}
+}
+
+// A spec the API server takes but the operator cannot build is not observed either. The CRD's
+// rules catch every such spec known today, so a fake client without them stands in.
+func TestInvalidSpecIsNotObserved(t *testing.T) {
+	cr := loadSample(t)
+	cr.Namespace, cr.Name, cr.Generation = "default", "invalid-spec", 3
+	cr.Status.ObservedGeneration = 2
+	cr.Spec.Nodes[0].K8sConfig = "no-such-group"
+	c := fake.NewClientBuilder().WithScheme(testScheme).WithObjects(cr).WithStatusSubresource(cr).Build()
+	cr, got, err := tryReconcile(t, c, cr)
+	if err != nil {
+		t.Fatalf("reconcile: %v; an invalid spec waits for a new spec, it is no error to retry", err)
+	}
+	checkNotObserved(t, cr, 2, "InvalidSpec", "no-such-group")
+	if !hasEvent(got, "Warning InvalidSpec") {
+		t.Errorf("no InvalidSpec warning among %v", got)
+	}
+}
+
+// checkNotObserved checks that cr's status still observes generation observed, that Degraded
+// gives reason and a message containing detail at the current generation, and that no
+// condition claims the current generation rolled out.
+func checkNotObserved(t *testing.T, cr *v1alpha1.Parseable, observed int64, reason, detail string) {
+	t.Helper()
+	if cr.Status.ObservedGeneration != observed {
+		t.Errorf("observedGeneration %d, want %d: generation %d was not acted on", cr.Status.ObservedGeneration, observed, cr.Generation)
+	}
+	degraded := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded)
+	if degraded == nil || degraded.Status != metav1.ConditionTrue || degraded.Reason != reason || degraded.ObservedGeneration != cr.Generation || !strings.Contains(degraded.Message, detail) {
+		t.Errorf("Degraded = %+v, want True, %s, at generation %d, naming %q", degraded, reason, cr.Generation, detail)
+	}
+	for _, c := range cr.Status.Conditions {
+		if c.ObservedGeneration == cr.Generation && (c.Reason == "RolloutComplete" || c.Reason == "AllNodeSetsReady") {
+			t.Errorf("%s = %s (%s) claims generation %d, which was not rolled out", c.Type, c.Reason, c.Message, cr.Generation)
 		}
 	}
 }

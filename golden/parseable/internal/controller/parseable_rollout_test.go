@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -130,6 +131,91 @@ func TestUpgradeRollsNodeTypesInOrder(t *testing.T) {
 	}
 	if cond := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionProgressing); cond == nil || cond.Status != metav1.ConditionFalse {
 		t.Errorf("Progressing = %+v after the upgrade, want False", cond)
+	}
+}
+
+// Stopping and starting are their own operation, not an upgrade: node types stop in reverse
+// deploymentOrder and start again in deploymentOrder, with their own events and status, and
+// the record of the last real upgrade stays.
+func TestStopAndStartAreNoUpgrade(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	cr = update(t, cr, newImages)
+	cr, _ = rollOut(t, cr)
+	upgraded := cr.Status.Upgrade
+	reverse := slices.Clone(order(cr))
+	slices.Reverse(reverse)
+
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.Stopped = true })
+	cr, got := reconcile(t, cr)
+	last := reverse[0]
+	checkCondition(t, cr, dsoi.ConditionProgressing, metav1.ConditionTrue, "Stopping", "stopping node type "+last)
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionFalse, "Stopping", "spec.stopped")
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStopping || s.CurrentNodeType != last {
+		t.Errorf("stopStart %+v, want Stopping at node type %s", s, last)
+	}
+	for _, ns := range cr.Status.NodeSets {
+		want := string(dsoi.PhaseWaiting) // the node types before the last wait for it
+		if ns.NodeType == last {
+			want = string(dsoi.PhaseStopping)
+		}
+		if ns.Phase != want {
+			t.Errorf("node set %s (node type %s): phase %s, want %s", ns.Name, ns.NodeType, ns.Phase, want)
+		}
+	}
+	cr, rest := rollOut(t, cr)
+	got = append(got, rest...)
+	checkStopStartEvents(t, got, "Stop", reverse)
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStopped || s.FinishedAt == nil {
+		t.Errorf("stopStart %+v after the stop, want Stopped with a finish time", s)
+	}
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionFalse, "Stopped", "scaled to zero")
+	if !equality.Semantic.DeepEqual(cr.Status.Upgrade, upgraded) {
+		t.Errorf("upgrade %+v after the stop, want the last real upgrade %+v", cr.Status.Upgrade, upgraded)
+	}
+
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.Stopped = false })
+	cr, got = reconcile(t, cr)
+	checkCondition(t, cr, dsoi.ConditionProgressing, metav1.ConditionTrue, "Starting", "starting node type "+order(cr)[0])
+	cr, rest = rollOut(t, cr)
+	got = append(got, rest...)
+	checkStopStartEvents(t, got, "Start", order(cr))
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStarted {
+		t.Errorf("stopStart %+v after the start, want Started", s)
+	}
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionTrue, "AllNodeSetsReady", "")
+	if !equality.Semantic.DeepEqual(cr.Status.Upgrade, upgraded) {
+		t.Errorf("upgrade %+v after the start, want the last real upgrade %+v", cr.Status.Upgrade, upgraded)
+	}
+}
+
+// checkStopStartEvents checks the events of a stop or start (op "Stop" or "Start"): it
+// begins, each node type is done in the given order, it ends; and no event speaks of an upgrade.
+func checkStopStartEvents(t *testing.T, got []string, op string, nodeTypes []string) {
+	t.Helper()
+	begin, each, end := "Normal Starting", "Normal NodeTypeStarted Node type ", "Normal Started"
+	if op == "Stop" {
+		begin, each, end = "Normal Stopping", "Normal NodeTypeStopped Node type ", "Normal Stopped"
+	}
+	var done []string
+	for _, e := range got {
+		if strings.HasPrefix(e, each) {
+			done = append(done, strings.Fields(strings.TrimPrefix(e, each))[0])
+		}
+		if strings.Contains(e, "Upgrade") {
+			t.Errorf("%s recorded %q", op, e)
+		}
+	}
+	if countEvents(got, begin) != 1 || countEvents(got, end) != 1 || !slices.Equal(done, nodeTypes) {
+		t.Errorf("%s events %v: want one %q, node types done in the order %v, one %q", op, got, begin, nodeTypes, end)
+	}
+}
+
+func checkCondition(t *testing.T, cr *v1alpha1.Parseable, conditionType string, status metav1.ConditionStatus, reason, message string) {
+	t.Helper()
+	c := meta.FindStatusCondition(cr.Status.Conditions, conditionType)
+	if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, message) || c.ObservedGeneration != cr.Generation {
+		t.Errorf("%s = %+v, want %s, %s, at generation %d, saying %q", conditionType, c, status, reason, cr.Generation, message)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -63,6 +65,11 @@ type Applier struct {
 	Owner  client.Object
 	// Recorder, when set, gets one event per write, regarding the owner.
 	Recorder events.EventRecorder
+	// APIReader reads what the cache must not hold: the events about a pod that has not
+	// started, which alone tell that its volume cannot attach or mount. It should be the
+	// manager's GetAPIReader(), uncached: reading events through the cache would watch every
+	// event in the cluster. Nil leaves such failures to the progress deadline.
+	APIReader client.Reader
 }
 
 // Apply makes the live object match desired and says what it did. After a create or an
@@ -141,7 +148,7 @@ func (a *Applier) apply(ctx context.Context, desired client.Object, write bool) 
 		a.event(desired, "Recreating", "Delete", "Deleted %s with orphan propagation to change an immutable field; pods and volumes are kept", describe(desired))
 		return Recreating, nil
 	}
-	if existing.GetAnnotations()[AnnotationSpecHash] == hash && upToDate(desired, existing) {
+	if existing.GetAnnotations()[AnnotationSpecHash] == hash && upToDate(withServerFields(desired, existing), existing) {
 		copyInto(desired, existing)
 		return Unchanged, nil
 	}
@@ -321,6 +328,15 @@ func immutableChanged(desired, existing client.Object) bool {
 	return false
 }
 
+// withServerFields returns a copy of desired with the fields the API server assigned to the
+// live object, as an update would send it: only that copy can be compared with the live
+// object, or an allocated node port looks like drift and every reconcile writes.
+func withServerFields(desired, existing client.Object) client.Object {
+	out := desired.DeepCopyObject().(client.Object)
+	keepServerFields(out, existing)
+	return out
+}
+
 // keepServerFields copies into desired the fields the API server assigned to the live object.
 func keepServerFields(desired, existing client.Object) {
 	if d, ok := desired.(*corev1.PersistentVolumeClaim); ok {
@@ -335,8 +351,21 @@ func keepServerFields(desired, existing client.Object) {
 		return
 	}
 	e := existing.(*corev1.Service)
-	d.Spec.ClusterIP, d.Spec.ClusterIPs = e.Spec.ClusterIP, e.Spec.ClusterIPs
-	d.Spec.IPFamilies, d.Spec.IPFamilyPolicy = e.Spec.IPFamilies, e.Spec.IPFamilyPolicy
+	// Addresses and families the CR leaves out are the API server's to pick. Those it sets
+	// are sent as they are, so a change the API server refuses (clusterIP is immutable)
+	// fails the reconcile instead of vanishing from the update.
+	if d.Spec.ClusterIP == "" || d.Spec.ClusterIP == e.Spec.ClusterIP {
+		d.Spec.ClusterIP = e.Spec.ClusterIP
+		if len(d.Spec.ClusterIPs) == 0 {
+			d.Spec.ClusterIPs = e.Spec.ClusterIPs
+		}
+	}
+	if slices.Equal(d.Spec.IPFamilies, e.Spec.IPFamilies[:min(len(d.Spec.IPFamilies), len(e.Spec.IPFamilies))]) {
+		d.Spec.IPFamilies = e.Spec.IPFamilies // none set, or the first ones: the rest were added
+	}
+	if d.Spec.IPFamilyPolicy == nil {
+		d.Spec.IPFamilyPolicy = e.Spec.IPFamilyPolicy
+	}
 	if d.Spec.HealthCheckNodePort == 0 {
 		d.Spec.HealthCheckNodePort = e.Spec.HealthCheckNodePort
 	}
@@ -347,6 +376,9 @@ func keepServerFields(desired, existing client.Object) {
 	for i, p := range d.Spec.Ports {
 		if p.NodePort == 0 && d.Spec.Type != corev1.ServiceTypeClusterIP {
 			d.Spec.Ports[i].NodePort = nodePorts[p.Name]
+		}
+		if p.TargetPort == (intstr.IntOrString{}) {
+			d.Spec.Ports[i].TargetPort = intstr.FromInt32(p.Port) // the API server's default
 		}
 	}
 }

@@ -322,7 +322,8 @@ type PinotNodeSetStatus struct {
 	// Revision is the StatefulSet update revision or the Deployment generation.
 	// +optional
 	Revision string `json:"revision,omitempty"`
-	// Phase is Pending, Progressing, Ready or Stopped.
+	// Phase is Pending, Progressing, Ready, Waiting (its turn in deploymentOrder has not come),
+	// Stopping (scaling to zero; pods left) or Stopped.
 	Phase string `json:"phase"`
 	// Held is true while the node set's new spec waits for the node types before it in
 	// deploymentOrder.
@@ -357,9 +358,24 @@ type PinotUpgradeStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
+// PinotStopStartStatus is the state of the latest stop (spec.stopped set) or start (unset
+// again). Node types stop in reverse deploymentOrder and start in deploymentOrder.
+type PinotStopStartStatus struct {
+	// Phase is Stopping, Stopped, Starting or Started.
+	Phase string `json:"phase"`
+	// CurrentNodeType is the node type stopping or starting now.
+	// +optional
+	CurrentNodeType string `json:"currentNodeType,omitempty"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+}
+
 // PinotStatus is the observed state of a Apache Pinot cluster.
 type PinotStatus struct {
-	// ObservedGeneration is the generation of the spec this status describes.
+	// ObservedGeneration is the latest generation of the spec the operator acted on: not one
+	// that was invalid, failed, or is held back by spec.paused.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions: Available, Progressing, Degraded, ReconciliationPaused.
@@ -372,9 +388,13 @@ type PinotStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	NodeSets []PinotNodeSetStatus `json:"nodeSets,omitempty"`
-	// Upgrade is the latest upgrade: any change of the spec after the first install.
+	// Upgrade is the latest upgrade: any change of the spec after the first install, except
+	// a stop or a start.
 	// +optional
 	Upgrade *PinotUpgradeStatus `json:"upgrade,omitempty"`
+	// StopStart is the latest stop or start.
+	// +optional
+	StopStart *PinotStopStartStatus `json:"stopStart,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -24,10 +24,16 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1beta1 "github.com/acme/pinot-operator/api/v1beta1"
 	"github.com/acme/pinot-operator/internal/dsoi"
@@ -130,6 +136,91 @@ func TestUpgradeRollsNodeTypesInOrder(t *testing.T) {
 	}
 	if cond := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionProgressing); cond == nil || cond.Status != metav1.ConditionFalse {
 		t.Errorf("Progressing = %+v after the upgrade, want False", cond)
+	}
+}
+
+// Stopping and starting are their own operation, not an upgrade: node types stop in reverse
+// deploymentOrder and start again in deploymentOrder, with their own events and status, and
+// the record of the last real upgrade stays.
+func TestStopAndStartAreNoUpgrade(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	cr = update(t, cr, newImages)
+	cr, _ = rollOut(t, cr)
+	upgraded := cr.Status.Upgrade
+	reverse := slices.Clone(order(cr))
+	slices.Reverse(reverse)
+
+	cr = update(t, cr, func(cr *v1beta1.Pinot) { cr.Spec.Stopped = true })
+	cr, got := reconcile(t, cr)
+	last := reverse[0]
+	checkCondition(t, cr, dsoi.ConditionProgressing, metav1.ConditionTrue, "Stopping", "stopping node type "+last)
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionFalse, "Stopping", "spec.stopped")
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStopping || s.CurrentNodeType != last {
+		t.Errorf("stopStart %+v, want Stopping at node type %s", s, last)
+	}
+	for _, ns := range cr.Status.NodeSets {
+		want := string(dsoi.PhaseWaiting) // the node types before the last wait for it
+		if ns.NodeType == last {
+			want = string(dsoi.PhaseStopping)
+		}
+		if ns.Phase != want {
+			t.Errorf("node set %s (node type %s): phase %s, want %s", ns.Name, ns.NodeType, ns.Phase, want)
+		}
+	}
+	cr, rest := rollOut(t, cr)
+	got = append(got, rest...)
+	checkStopStartEvents(t, got, "Stop", reverse)
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStopped || s.FinishedAt == nil {
+		t.Errorf("stopStart %+v after the stop, want Stopped with a finish time", s)
+	}
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionFalse, "Stopped", "scaled to zero")
+	if !equality.Semantic.DeepEqual(cr.Status.Upgrade, upgraded) {
+		t.Errorf("upgrade %+v after the stop, want the last real upgrade %+v", cr.Status.Upgrade, upgraded)
+	}
+
+	cr = update(t, cr, func(cr *v1beta1.Pinot) { cr.Spec.Stopped = false })
+	cr, got = reconcile(t, cr)
+	checkCondition(t, cr, dsoi.ConditionProgressing, metav1.ConditionTrue, "Starting", "starting node type "+order(cr)[0])
+	cr, rest = rollOut(t, cr)
+	got = append(got, rest...)
+	checkStopStartEvents(t, got, "Start", order(cr))
+	if s := cr.Status.StopStart; s == nil || s.Phase != dsoi.ClusterStarted {
+		t.Errorf("stopStart %+v after the start, want Started", s)
+	}
+	checkCondition(t, cr, dsoi.ConditionAvailable, metav1.ConditionTrue, "AllNodeSetsReady", "")
+	if !equality.Semantic.DeepEqual(cr.Status.Upgrade, upgraded) {
+		t.Errorf("upgrade %+v after the start, want the last real upgrade %+v", cr.Status.Upgrade, upgraded)
+	}
+}
+
+// checkStopStartEvents checks the events of a stop or start (op "Stop" or "Start"): it
+// begins, each node type is done in the given order, it ends; and no event speaks of an upgrade.
+func checkStopStartEvents(t *testing.T, got []string, op string, nodeTypes []string) {
+	t.Helper()
+	begin, each, end := "Normal Starting", "Normal NodeTypeStarted Node type ", "Normal Started"
+	if op == "Stop" {
+		begin, each, end = "Normal Stopping", "Normal NodeTypeStopped Node type ", "Normal Stopped"
+	}
+	var done []string
+	for _, e := range got {
+		if strings.HasPrefix(e, each) {
+			done = append(done, strings.Fields(strings.TrimPrefix(e, each))[0])
+		}
+		if strings.Contains(e, "Upgrade") {
+			t.Errorf("%s recorded %q", op, e)
+		}
+	}
+	if countEvents(got, begin) != 1 || countEvents(got, end) != 1 || !slices.Equal(done, nodeTypes) {
+		t.Errorf("%s events %v: want one %q, node types done in the order %v, one %q", op, got, begin, nodeTypes, end)
+	}
+}
+
+func checkCondition(t *testing.T, cr *v1beta1.Pinot, conditionType string, status metav1.ConditionStatus, reason, message string) {
+	t.Helper()
+	c := meta.FindStatusCondition(cr.Status.Conditions, conditionType)
+	if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, message) || c.ObservedGeneration != cr.Generation {
+		t.Errorf("%s = %+v, want %s, %s, at generation %d, saying %q", conditionType, c, status, reason, cr.Generation, message)
 	}
 }
 
@@ -320,22 +411,8 @@ func nodeNamed(cr *v1beta1.Pinot, name string) v1beta1.PinotNode {
 func TestStorageChangeRecreatesTheStatefulSet(t *testing.T) {
 	cr := newCluster(t, nil)
 	cr, _ = rollOut(t, cr)
-	var node *v1beta1.PinotNode
-	var kc *v1beta1.PinotK8sConfig
-	for i := range cr.Spec.Nodes {
-		if k := k8sConfigOf(cr, cr.Spec.Nodes[i].K8sConfig); cr.Spec.Nodes[i].Kind == dsoi.KindStatefulSet && len(k.StorageConfig) > 0 {
-			node, kc = &cr.Spec.Nodes[i], k
-			break
-		}
-	}
-	if node == nil {
-		t.Fatal("the sample has no StatefulSet node set with storage, though the description has one")
-	}
-	cr = update(t, cr, func(*v1beta1.Pinot) {
-		size := kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage]
-		size.Add(size) // twice the size
-		kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage] = size
-	})
+	node, kc := statefulStorageNode(t, cr)
+	cr = update(t, cr, func(*v1beta1.Pinot) { doubleStorage(kc) })
 	cr, got := reconcile(t, cr)
 	if !hasEvent(got, "Normal Recreating") {
 		t.Errorf("no Recreating event: %v", got)
@@ -347,5 +424,151 @@ func TestStorageChangeRecreatesTheStatefulSet(t *testing.T) {
 	}
 	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue {
 		t.Errorf("Degraded = %+v: an immutable change must not be an error", c)
+	}
+}
+
+// statefulStorageNode returns the sample's first StatefulSet node set with storage, and its k8sConfig.
+func statefulStorageNode(t *testing.T, cr *v1beta1.Pinot) (*v1beta1.PinotNode, *v1beta1.PinotK8sConfig) {
+	t.Helper()
+	for i := range cr.Spec.Nodes {
+		if k := k8sConfigOf(cr, cr.Spec.Nodes[i].K8sConfig); cr.Spec.Nodes[i].Kind == dsoi.KindStatefulSet && len(k.StorageConfig) > 0 {
+			return &cr.Spec.Nodes[i], k
+		}
+	}
+	t.Fatal("the sample has no StatefulSet node set with storage, though the description has one")
+	return nil, nil
+}
+
+// doubleStorage doubles the size of kc's first storageConfig entry.
+func doubleStorage(kc *v1beta1.PinotK8sConfig) {
+	size := kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage]
+	size.Add(size)
+	kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage] = size
+}
+
+// newStorageClass creates a StorageClass that allows volume expansion or not.
+func newStorageClass(t *testing.T, expandable bool) string {
+	t.Helper()
+	class := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}, Provisioner: "example.com/test", AllowVolumeExpansion: ptr.To(expandable)}
+	if err := k8sClient.Create(context.Background(), class); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), class) })
+	return class.Name
+}
+
+// createClaims creates, bound, the claims the StatefulSet controller would have made for the
+// first volume of node (none runs under envtest), of StorageClass class.
+func createClaims(t *testing.T, cr *v1beta1.Pinot, node *v1beta1.PinotNode, class string) []*corev1.PersistentVolumeClaim {
+	t.Helper()
+	sts := workloads(t, cr)[node.Name].(*appsv1.StatefulSet)
+	tmpl := sts.Spec.VolumeClaimTemplates[0]
+	var out []*corev1.PersistentVolumeClaim
+	for i := range *sts.Spec.Replicas {
+		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{
+			Name: fmt.Sprintf("%s-%s-%d", tmpl.Name, sts.Name, i), Namespace: cr.Namespace, Labels: tmpl.Labels,
+		}}
+		claim.Spec = *tmpl.Spec.DeepCopy()
+		claim.Spec.StorageClassName = ptr.To(class)
+		if err := k8sClient.Create(context.Background(), claim); err != nil {
+			t.Fatal(err)
+		}
+		setCapacity(t, claim, tmpl.Spec.Resources.Requests[corev1.ResourceStorage])
+		out = append(out, claim)
+	}
+	return out
+}
+
+// setCapacity binds claim to a volume of the given size, as the volume controllers would.
+func setCapacity(t *testing.T, claim *corev1.PersistentVolumeClaim, size resource.Quantity) {
+	t.Helper()
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(claim), claim); err != nil {
+		t.Fatal(err)
+	}
+	claim.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound, Capacity: corev1.ResourceList{corev1.ResourceStorage: size}}
+	if err := k8sClient.Status().Update(context.Background(), claim); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func claimSize(t *testing.T, claim *corev1.PersistentVolumeClaim) resource.Quantity {
+	t.Helper()
+	got := &corev1.PersistentVolumeClaim{}
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(claim), got); err != nil {
+		t.Fatal(err)
+	}
+	return got.Spec.Resources.Requests[corev1.ResourceStorage]
+}
+
+// A larger size grows the existing claims of the node set, and the CR is not done before
+// every volume has it.
+func TestStorageGrowthReachesTheClaims(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	node, kc := statefulStorageNode(t, cr)
+	claims := createClaims(t, cr, node, newStorageClass(t, true))
+	cr = update(t, cr, func(*v1beta1.Pinot) { doubleStorage(kc) })
+	want := kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage]
+
+	cr, got := reconcile(t, cr)
+	if !hasEvent(got, "Normal ResizeStarted") {
+		t.Errorf("no ResizeStarted event: %v", got)
+	}
+	for _, claim := range claims {
+		if size := claimSize(t, claim); size.Cmp(want) != 0 {
+			t.Errorf("claim %s requests %s, want %s", claim.Name, size.String(), want.String())
+		}
+	}
+	// The StatefulSet goes (orphaning, the garbage collector's part played here) and comes back.
+	sts := workloads(t, cr)[node.Name]
+	sts.SetFinalizers(nil)
+	if err := k8sClient.Update(context.Background(), sts); err != nil {
+		t.Fatal(err)
+	}
+	cr, _ = reconcile(t, cr)
+	markRolledOut(t, cr)
+	cr, _ = reconcile(t, cr)
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionProgressing); c == nil || c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "resizing volumes") {
+		t.Errorf("Progressing = %+v while the volumes have the old size, want True and the resize told", c)
+	}
+
+	for _, claim := range claims {
+		setCapacity(t, claim, want)
+	}
+	cr, got = rollOut(t, cr)
+	if countEvents(got, "Normal ResizeCompleted") != 1 {
+		t.Errorf("events %v, want one ResizeCompleted", got)
+	}
+}
+
+// Growth that the claims' StorageClass does not allow is refused, visibly and once, and
+// nothing is recreated.
+func TestStorageGrowthRefusedWhenTheClassCannotExpand(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	node, kc := statefulStorageNode(t, cr)
+	class := newStorageClass(t, false)
+	claims := createClaims(t, cr, node, class)
+	old := kc.StorageConfig[0].Spec.Resources.Requests[corev1.ResourceStorage]
+	cr = update(t, cr, func(*v1beta1.Pinot) { doubleStorage(kc) })
+
+	cr, got := reconcile(t, cr)
+	c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != "ResizeRefused" || !strings.Contains(c.Message, "StorageClass "+class+" does not allow volume expansion") {
+		t.Errorf("Degraded = %+v, want True, ResizeRefused, naming StorageClass %s", c, class)
+	}
+	if countEvents(got, "Warning ResizeRefused") != 1 || hasEvent(got, "Normal Recreating") {
+		t.Errorf("events %v, want one ResizeRefused and no Recreating", got)
+	}
+	if sts := workloads(t, cr)[node.Name]; sts.GetDeletionTimestamp() != nil {
+		t.Error("the StatefulSet is being recreated though its volumes cannot grow")
+	}
+	for _, claim := range claims {
+		if size := claimSize(t, claim); size.Cmp(old) != 0 {
+			t.Errorf("claim %s requests %s, want %s kept", claim.Name, size.String(), old.String())
+		}
+	}
+	if _, got = reconcile(t, cr); hasEvent(got, "Warning ResizeRefused") {
+		t.Errorf("the refusal was told again: %v", got)
 	}
 }
