@@ -20,7 +20,8 @@ import (
 
 // An upgrade case is a folder under upgrade/:
 //
-//	from             the golden project it starts from
+//	from             the golden project it starts from: a current one (pinot), or one that a
+//	                 previous release rendered (releases/0.2.0/pinot), kept as that release wrote it
 //	edits.patch      the user's edits to it (git diff format), which may include dsoi.yaml
 //	app.yaml         optional: a new description, given as --app
 //	templates.patch  optional: changes to templates/ standing for the next dsoi-gen release
@@ -32,7 +33,7 @@ import (
 // changes, `git apply` fails and names the patch to make again.
 
 // nextRelease is the generator version of a case with templates.patch.
-const nextRelease = "0.3.0"
+const nextRelease = "0.4.0"
 
 type upgradeCase struct {
 	name, dir string
@@ -288,7 +289,8 @@ func TestUpgradedProjectsPassTheirOwnTests(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` at the top of the repository, which builds kube-apiserver and etcd")
 	}
-	for _, name := range []string{"pinot-add-node-type", "druid-add-node-type", "parseable-add-node-type", "parseable-new-version"} {
+	for _, name := range []string{"pinot-add-node-type", "druid-add-node-type", "parseable-add-node-type", "parseable-new-version",
+		"pinot-from-0.2.0", "parseable-from-0.2.0"} {
 		t.Run(name, func(t *testing.T) {
 			c := runUpgradeCase(t, name)
 			if len(c.plan.Conflicts) > 0 {

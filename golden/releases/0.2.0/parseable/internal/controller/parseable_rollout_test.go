@@ -1,0 +1,280 @@
+/*
+Copyright Acme Inc..
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/acme/parseable-operator/api/v1alpha1"
+	"github.com/acme/parseable-operator/internal/dsoi"
+)
+
+// nodeTypesOf returns the node types whose node sets are in names, in deploymentOrder.
+func nodeTypesOf(cr *v1alpha1.Parseable, names []string) []string {
+	var types []string
+	for _, t := range cr.Spec.DeploymentOrder {
+		for _, node := range cr.Spec.Nodes {
+			if node.NodeType == t && slices.Contains(names, node.Name) && !slices.Contains(types, string(t)) {
+				types = append(types, string(t))
+			}
+		}
+	}
+	return types
+}
+
+func order(cr *v1alpha1.Parseable) []string {
+	var out []string
+	for _, t := range cr.Spec.DeploymentOrder {
+		out = append(out, string(t))
+	}
+	return out
+}
+
+// changedSince lists the node sets whose image differs from before.
+func changedSince(before, now map[string]string) []string {
+	var out []string
+	for name, image := range now {
+		if before[name] != image {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func newImages(cr *v1alpha1.Parseable) {
+	for i := range cr.Spec.K8sConfig {
+		cr.Spec.K8sConfig[i].Image += "-next"
+	}
+}
+
+func TestUpgradeRollsNodeTypesInOrder(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	if cr.Status.Upgrade != nil {
+		t.Errorf("the first install was recorded as an upgrade: %+v", cr.Status.Upgrade)
+	}
+	installed := cr.Generation
+	cr = update(t, cr, newImages)
+
+	var steps [][]string
+	var got []string
+	before := images(t, cr)
+	for i := 0; i < len(cr.Spec.DeploymentOrder)+2; i++ {
+		var evs []string
+		cr, evs = reconcile(t, cr)
+		got = append(got, evs...)
+		now := images(t, cr)
+		if changed := changedSince(before, now); len(changed) > 0 {
+			steps = append(steps, nodeTypesOf(cr, changed))
+		}
+		before = now
+		if cr.Status.Upgrade != nil && cr.Status.Upgrade.Phase == dsoi.UpgradeCompleted {
+			break
+		}
+		markRolledOut(t, cr)
+	}
+
+	// One node type per step, in deploymentOrder.
+	var sequence []string
+	for _, step := range steps {
+		if len(step) != 1 {
+			t.Errorf("node types %v were updated in the same step; an ordered upgrade rolls one at a time", step)
+		}
+		sequence = append(sequence, step...)
+	}
+	if !slices.Equal(sequence, order(cr)) {
+		t.Errorf("node types were upgraded in the order %v, want %v", sequence, order(cr))
+	}
+	u := cr.Status.Upgrade
+	if u == nil || u.Phase != dsoi.UpgradeCompleted {
+		t.Fatalf("upgrade status %+v, want Completed", u)
+	}
+	if u.FromGeneration != installed || u.ToGeneration != cr.Generation || u.StartedAt == nil || u.FinishedAt == nil || u.Duration == "" {
+		t.Errorf("upgrade status %+v: want generations %d -> %d, start, finish and duration", u, installed, cr.Generation)
+	}
+	if !hasEvent(got, "Normal UpgradeStarted") || !hasEvent(got, "Normal UpgradeCompleted") {
+		t.Errorf("events %v lack UpgradeStarted or UpgradeCompleted", got)
+	}
+	if n := countEvents(got, "Normal NodeTypeUpgraded"); n != len(cr.Spec.DeploymentOrder) {
+		t.Errorf("%d NodeTypeUpgraded events, want one per node type (%d): %v", n, len(cr.Spec.DeploymentOrder), got)
+	}
+	for _, c := range []string{dsoi.ConditionAvailable} {
+		if cond := meta.FindStatusCondition(cr.Status.Conditions, c); cond == nil || cond.Status != metav1.ConditionTrue {
+			t.Errorf("%s = %+v after the upgrade, want True", c, cond)
+		}
+	}
+	if cond := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionProgressing); cond == nil || cond.Status != metav1.ConditionFalse {
+		t.Errorf("Progressing = %+v after the upgrade, want False", cond)
+	}
+}
+
+// crashingPod makes a pod of node set node look like Kubernetes reports a crash loop.
+func crashingPod(t *testing.T, cr *v1alpha1.Parseable, node v1alpha1.ParseableNode) *corev1.Pod {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: dsoi.ObjectName(cr.Name, node.Name) + "-crash", Namespace: cr.Namespace,
+			Labels: dsoi.Labels(AppName, cr.Name, node.Name, string(node.NodeType))},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: containerNames[node.NodeType], Image: "broken"}}},
+	}
+	if err := k8sClient.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodRunning
+	crashLoop := corev1.ContainerStatus{
+		Name: containerNames[node.NodeType], Image: "broken", RestartCount: 4,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off restarting failed container"}},
+	}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{crashLoop}
+	if err := k8sClient.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	return pod
+}
+
+func TestUpgradeHaltsOnCrashAndResumes(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	cr = update(t, cr, newImages)
+	before := images(t, cr)
+	cr, _ = reconcile(t, cr)
+	first := order(cr)[0]
+	var crashing v1alpha1.ParseableNode
+	for _, node := range cr.Spec.Nodes {
+		if string(node.NodeType) == first {
+			crashing = node
+			break
+		}
+	}
+	pod := crashingPod(t, cr, crashing)
+
+	var got []string
+	for i := 0; i < 3; i++ {
+		var evs []string
+		cr, evs = reconcile(t, cr)
+		got = append(got, evs...)
+	}
+	degraded := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded)
+	if degraded == nil || degraded.Status != metav1.ConditionTrue || degraded.Reason != "UpgradeHalted" || !strings.Contains(degraded.Message, crashing.Name) || !strings.Contains(degraded.Message, "CrashLoopBackOff") {
+		t.Fatalf("Degraded = %+v, want True, UpgradeHalted, naming node set %s and the crash", degraded, crashing.Name)
+	}
+	if cr.Status.Upgrade == nil || cr.Status.Upgrade.Phase != dsoi.UpgradeHalted || cr.Status.Upgrade.CurrentNodeType != first {
+		t.Errorf("upgrade status %+v, want Halted at %s", cr.Status.Upgrade, first)
+	}
+	if n := countEvents(got, "Warning UpgradeHalted"); n != 1 {
+		t.Errorf("%d UpgradeHalted warnings over three reconciles, want exactly 1: %v", n, got)
+	}
+	// Later node types are untouched while halted.
+	for name, image := range images(t, cr) {
+		node := nodeNamed(cr, name)
+		if string(node.NodeType) != first && image != before[name] {
+			t.Errorf("node set %s (node type %s) was upgraded while the upgrade was halted at %s", name, node.NodeType, first)
+		}
+	}
+
+	// The node set recovers: the upgrade resumes by itself and completes.
+	if err := k8sClient.Delete(context.Background(), pod); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	markRolledOut(t, cr)
+	cr, got = reconcile(t, cr)
+	if !hasEvent(got, "Normal UpgradeResumed") {
+		t.Errorf("no UpgradeResumed event after recovery: %v", got)
+	}
+	cr, _ = rollOut(t, cr)
+	if cr.Status.Upgrade == nil || cr.Status.Upgrade.Phase != dsoi.UpgradeCompleted {
+		t.Errorf("upgrade status %+v after recovery, want Completed", cr.Status.Upgrade)
+	}
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("Degraded = %+v after recovery, want False", c)
+	}
+	for name, image := range images(t, cr) {
+		if image == before[name] {
+			t.Errorf("node set %s still runs %s after the upgrade completed", name, image)
+		}
+	}
+}
+
+func TestUpgradeHaltsAtTheProgressDeadline(t *testing.T) {
+	cr := newCluster(t, func(cr *v1alpha1.Parseable) { cr.Spec.ProgressDeadlineSeconds = ptrTo(int32(60)) })
+	cr, _ = rollOut(t, cr)
+	cr = update(t, cr, newImages)
+	cr, _ = reconcile(t, cr)
+	saved := testClock
+	defer func() { testClock = saved }()
+	testClock = testClock.Add(61 * time.Second)
+	cr, got := reconcile(t, cr)
+	degraded := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded)
+	if degraded == nil || degraded.Reason != "UpgradeHalted" || !strings.Contains(degraded.Message, "progress deadline of 1m0s") {
+		t.Fatalf("Degraded = %+v, want UpgradeHalted at the progress deadline", degraded)
+	}
+	if !hasEvent(got, "Warning UpgradeHalted") {
+		t.Errorf("no UpgradeHalted warning: %v", got)
+	}
+	// The fix is a new spec: the node type gets a fresh deadline and the halt clears.
+	cr = update(t, cr, func(cr *v1alpha1.Parseable) { cr.Spec.K8sConfig[0].Image += "-fixed" })
+	cr, _ = reconcile(t, cr)
+	if c := meta.FindStatusCondition(cr.Status.Conditions, dsoi.ConditionDegraded); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("Degraded = %+v after a new spec, want False", c)
+	}
+}
+
+func TestOrderedInstall(t *testing.T) {
+	cr := newCluster(t, func(cr *v1alpha1.Parseable) { cr.Spec.InstallStrategy = "ordered" })
+	var sequence []string
+	seen := map[string]bool{}
+	for i := 0; i < len(cr.Spec.DeploymentOrder)+2; i++ {
+		cr, _ = reconcile(t, cr)
+		var created []string
+		for name := range workloads(t, cr) {
+			if !seen[name] {
+				seen[name] = true
+				created = append(created, name)
+			}
+		}
+		if types := nodeTypesOf(cr, created); len(types) > 0 {
+			if len(types) != 1 {
+				t.Errorf("node types %v were created in the same step; an ordered install creates one at a time", types)
+			}
+			sequence = append(sequence, types...)
+		}
+		markRolledOut(t, cr)
+	}
+	if !slices.Equal(sequence, order(cr)) {
+		t.Errorf("node types were installed in the order %v, want %v", sequence, order(cr))
+	}
+}
+
+func nodeNamed(cr *v1alpha1.Parseable, name string) v1alpha1.ParseableNode {
+	for _, node := range cr.Spec.Nodes {
+		if node.Name == name {
+			return node
+		}
+	}
+	panic(fmt.Sprintf("no node set %q", name))
+}
