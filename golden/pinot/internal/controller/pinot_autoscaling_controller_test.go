@@ -106,7 +106,19 @@ type autoscalingFixture struct {
 
 func newAutoscalingFixture(t *testing.T, url string, edit func(*v1beta1.PinotAutoscaling)) *autoscalingFixture {
 	t.Helper()
-	cluster := newCluster(t, func(cr *v1beta1.Pinot) { one := int32(1); cr.Spec.Nodes[0].Replicas = &one })
+	return newAutoscalingFixtureOf(t, nil, url, edit)
+}
+
+// newAutoscalingFixtureOf is newAutoscalingFixture with the cluster's spec edited first.
+func newAutoscalingFixtureOf(t *testing.T, editCluster func(*v1beta1.Pinot), url string, edit func(*v1beta1.PinotAutoscaling)) *autoscalingFixture {
+	t.Helper()
+	cluster := newCluster(t, func(cr *v1beta1.Pinot) {
+		one := int32(1)
+		cr.Spec.Nodes[0].Replicas = &one
+		if editCluster != nil {
+			editCluster(cr)
+		}
+	})
 	f := &autoscalingFixture{cluster: cluster, node: cluster.Spec.Nodes[0].Name, now: testClock}
 	f.as = &v1beta1.PinotAutoscaling{
 		ObjectMeta: metav1.ObjectMeta{Namespace: cluster.Namespace, Name: "scaler"},
@@ -524,5 +536,27 @@ func holdFor(t *testing.T, d time.Duration, what string, check func() string) {
 		if got := check(); got != "" {
 			t.Fatalf("%s: %s", what, got)
 		}
+	}
+}
+
+// A Deployment node set whose pods share a claim that one node only can mount for writing runs
+// one replica: the autoscaler holds it there, says why, and never asks the cluster for more.
+func TestAutoscalingKeepsASharedSingleWriterClaimAtOneReplica(t *testing.T) {
+	m := newFakeMetrics(t)
+	f := newAutoscalingFixtureOf(t, func(cr *v1beta1.Pinot) {
+		cr.Spec.Nodes[0].Kind = dsoi.KindDeployment
+		kc := k8sConfigOf(cr, cr.Spec.Nodes[0].K8sConfig)
+		kc.StorageConfig = []v1beta1.PinotStorageConfig{{Name: "staging", MountPath: "/staging", Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		}}}
+	}, m.URL, nil)
+	m.answer(`{"` + f.node + `": 300}`)
+	as, replicas, evs := f.reconcile(t)
+	if replicas != 1 || hasEvent(evs, "Normal ScaledUp") {
+		t.Fatalf("300%% of the threshold: %d replicas, events %q; want 1 and no scaling", replicas, evs)
+	}
+	if msg := as.Status.NodeSets[0].Message; !strings.Contains(msg, `at most 1 replica: its pods share claim "staging"`) {
+		t.Errorf("message %q does not say why the node set stays at one replica", msg)
 	}
 }
