@@ -504,22 +504,27 @@ func TestResizeSharedClaims(t *testing.T) {
 	}
 }
 
-// A claim without a class grows by the cluster's default class; a default that does not allow
-// expansion refuses by name.
-func TestExpansionRefusalDefaultClass(t *testing.T) {
+// A claim grows only by its own StorageClass, as the API server decides: a claim with no class
+// is refused even when the template or today's default class allows expansion.
+func TestExpansionRefusalJudgesTheClaimsOwnClass(t *testing.T) {
 	ctx, _, a, _ := setup(t)
-	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data"}}
-	fixed := newStorageClass(t, false, map[string]string{"storageclass.kubernetes.io/is-default-class": "true"})
-	if why, err := a.expansionRefusal(ctx, claim, nil); err != nil || !strings.Contains(why, "StorageClass "+fixed+" does not allow") {
-		t.Errorf("default class %s without expansion: %q, %v", fixed, why, err)
-	}
-	// The template's class comes before the default.
-	expandable := newStorageClass(t, true, nil)
-	if why, err := a.expansionRefusal(ctx, claim, &expandable); err != nil || why != "" {
-		t.Errorf("template class %s: %q, %v; want allowed", expandable, why, err)
-	}
-	if why, err := a.expansionRefusal(ctx, claim, ptr.To("missing")); err != nil || why != "StorageClass missing does not exist" {
-		t.Errorf("missing class: %q, %v", why, err)
+	expandable := newStorageClass(t, true, map[string]string{"storageclass.kubernetes.io/is-default-class": "true"})
+	fixed := newStorageClass(t, false, nil)
+	for _, tc := range []struct {
+		class *string
+		want  string // "" when it may grow
+	}{
+		{nil, "the claim has no StorageClass"},
+		{ptr.To(""), "the claim has no StorageClass"},
+		{ptr.To(fixed), "StorageClass " + fixed + " does not allow volume expansion"},
+		{ptr.To("missing"), "StorageClass missing does not exist"},
+		{ptr.To(expandable), ""},
+	} {
+		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: tc.class}}
+		why, err := a.expansionRefusal(ctx, claim)
+		if err != nil || (tc.want == "") != (why == "") || !strings.HasPrefix(why, tc.want) {
+			t.Errorf("class %v: %q, %v; want %q", tc.class, why, err, tc.want)
+		}
 	}
 }
 

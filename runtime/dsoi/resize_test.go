@@ -65,7 +65,6 @@ func TestSizesOnlyChanged(t *testing.T) {
 func TestMatchStatefulSetClaims(t *testing.T) {
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "basic-broker"}}
 	sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{claimTemplate("data", "20Gi"), claimTemplate("logs", "1Gi")}
-	sts.Spec.VolumeClaimTemplates[0].Spec.StorageClassName = ptr.To("fast")
 	claim := func(name, size string) corev1.PersistentVolumeClaim {
 		return corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: pvcSpec(size)}
 	}
@@ -80,13 +79,13 @@ func TestMatchStatefulSetClaims(t *testing.T) {
 	}
 	var got []string
 	for _, tc := range matchStatefulSetClaims(claims, sts) {
-		got = append(got, tc.claim.Name+" "+tc.want.String()+" "+tc.pod+" "+ptr.Deref(tc.class, "-"))
+		got = append(got, tc.claim.Name+" "+tc.want.String()+" "+tc.pod+" "+tc.template)
 	}
 	want := []string{
-		"data-basic-broker-0 20Gi basic-broker-0 fast",
-		"data-basic-broker-12 30Gi basic-broker-12 fast", // grown beyond the template by hand: its own size
-		"logs-basic-broker-0 1Gi basic-broker-0 -",
-		"data-basic-broker-8 20Gi basic-broker-8 fast",
+		"data-basic-broker-0 20Gi basic-broker-0 data",
+		"data-basic-broker-12 30Gi basic-broker-12 data", // grown beyond the template by hand: its own size
+		"logs-basic-broker-0 1Gi basic-broker-0 logs",
+		"data-basic-broker-8 20Gi basic-broker-8 data",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("matched\n%q\nwant\n%q", got, want)
