@@ -116,6 +116,9 @@ func (s *suite) storageGrowth(t *testing.T) {
 	// Refusal: the class does not allow expansion. The volumes keep their size, the workload
 	// is not recreated, and the rest of the change (an image) still rolls out.
 	refusedClaims := s.claimNames(src.Kind, stuck, storage, replicas)
+	if got := slices.Sorted(maps.Keys(s.claimsOf(t, stuck))); !slices.Equal(got, refusedClaims) {
+		t.Fatalf("claims of node set %s: %v, want %v", stuck, got, refusedClaims)
+	}
 	uid := s.workloadUID(t, src.Kind, stuck)
 	before = s.claimSizes(t)
 	image := withTag(s.get(t).Image(stuck), "refused")
