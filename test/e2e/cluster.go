@@ -101,19 +101,24 @@ func (c *Cluster) AuditLog() string {
 // pod whose claim is unbound is never scheduled. No storage class: claims without one bind.
 func createVolumes(ctx context.Context, c client.Client, n int) error {
 	for i := range n {
-		pv := &corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("e2e-pv-%02d", i)},
-			Spec: corev1.PersistentVolumeSpec{
-				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("50Gi")},
-				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadWriteMany},
-				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
-				// Nothing is mounted: KWOK pods run nowhere.
-				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: fmt.Sprintf("/mnt/e2e/pv-%02d", i)}},
-			},
-		}
-		if err := c.Create(ctx, pv); err != nil {
+		if err := c.Create(ctx, hostPathVolume(fmt.Sprintf("e2e-pv-%02d", i), "", resource.MustParse("50Gi"))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hostPathVolume is a PersistentVolume of that StorageClass ("" for none) and size, for
+// claims of either access mode. Nothing is mounted: KWOK pods run nowhere.
+func hostPathVolume(name, class string, size resource.Quantity) *corev1.PersistentVolume {
+	return &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: size},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadWriteMany},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			StorageClassName:              class,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/mnt/e2e/" + name}},
+		},
+	}
 }

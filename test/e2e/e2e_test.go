@@ -151,6 +151,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"pause", s.pause},
 		{"autoscale", s.autoscale},
 		{"data-safety", s.dataSafety},
+		{"storage-growth", s.storageGrowth},
 		{"idle", s.idle},
 	}
 	for _, step := range steps {
@@ -176,8 +177,10 @@ func (s *suite) install(t *testing.T) {
 	s.checkNodeSets(t, s.get(t))
 }
 
-// upgrade changes every image and checks that node types roll out one at a time, in order.
+// upgrade changes every image and checks that node types roll out one at a time, in order,
+// and that a Deployment whose claims only one pod may mount never runs two pods.
 func (s *suite) upgrade(t *testing.T) {
+	single := s.watchSingleWriters(t, s.get(t))
 	mark := s.w.Mark()
 	start := time.Now()
 	gen := s.edit(t, func(cr CR) {
@@ -195,6 +198,7 @@ func (s *suite) upgrade(t *testing.T) {
 	t.Logf("upgrade completed %s after the change (status.upgrade.duration %s)", s.fig.upgrade.Round(time.Millisecond), up.Duration)
 	s.checkOrder(t, cr, mark, start)
 	s.checkNodeSets(t, cr)
+	s.checkSingleWriters(t, single)
 }
 
 // haltAndResume makes the first node type crash: the upgrade must stop there, leave the
