@@ -42,12 +42,6 @@ import (
 // so ResizeCompleted is recorded exactly once, whatever the reconciles in between.
 const AnnotationResizingTo = "dsoi.datainfra.io/resizing-to"
 
-// Annotations that make a StorageClass the cluster's default.
-var defaultClassAnnotations = []string{
-	"storageclass.kubernetes.io/is-default-class",
-	"storageclass.beta.kubernetes.io/is-default-class",
-}
-
 // Resize is the state of a node set's volumes after a reconcile.
 type Resize struct {
 	// Refused says why a size change in the spec is not applied ("" when none is refused):
@@ -89,8 +83,6 @@ type trackedClaim struct {
 	pod string
 	// template is the volumeClaimTemplate a StatefulSet claim was made from.
 	template string
-	// class is the storageClassName of the claim's template, for claims that name none.
-	class *string
 	// desired is the claim as Build wants it, for a Deployment's shared claim: Apply grows
 	// those (a patch here would leave Apply a stale copy to update), growClaims only marks them.
 	desired *corev1.PersistentVolumeClaim
@@ -164,7 +156,7 @@ func (a *Applier) planSharedClaimResize(ctx context.Context, ns *NodeSet, claims
 			t.want = have
 		}
 		if t.grow() {
-			refusal, err := a.expansionRefusal(ctx, live, nil)
+			refusal, err := a.expansionRefusal(ctx, live)
 			if err != nil {
 				return nil, err
 			}
@@ -247,7 +239,7 @@ func (a *Applier) growthRefusals(ctx context.Context, nodeSet string, claims []t
 		if !t.grow() {
 			continue
 		}
-		why, err := a.expansionRefusal(ctx, t.claim, t.class)
+		why, err := a.expansionRefusal(ctx, t.claim)
 		if err != nil {
 			return nil, err
 		}
@@ -276,25 +268,13 @@ func growthRefusal(nodeSet string, claims []string, sizeAndWhy string) string {
 	return fmt.Sprintf("node set %s: %s %s cannot grow to %s; the volumes keep their size", nodeSet, noun, listed(claims, ", "), sizeAndWhy)
 }
 
-// expansionRefusal says why claim's StorageClass does not let it grow, "" when it does. The
-// class is the claim's own, else the template's, else the cluster's default class.
-func (a *Applier) expansionRefusal(ctx context.Context, claim *corev1.PersistentVolumeClaim, templateClass *string) (string, error) {
+// expansionRefusal says why a claim cannot grow ("" when it can). The API server lets a claim
+// grow only when its own StorageClass allows expansion: not the template's, not today's
+// default (a claim made with no class, when the cluster had no default, never grows).
+func (a *Applier) expansionRefusal(ctx context.Context, claim *corev1.PersistentVolumeClaim) (string, error) {
 	name := claim.Spec.StorageClassName
-	if name == nil {
-		name = templateClass
-	}
-	if name == nil {
-		def, err := a.defaultStorageClass(ctx)
-		if err != nil {
-			return "", err
-		}
-		if def == "" {
-			return "no StorageClass is named and the cluster has no default one, so nothing can expand the volume", nil
-		}
-		name = &def
-	}
-	if *name == "" {
-		return `storageClassName is "" (a volume bound by hand): only volumes of a StorageClass that allows expansion can grow`, nil
+	if name == nil || *name == "" {
+		return "the claim has no StorageClass (it was bound by hand, or made when the cluster had no default class); only claims of a StorageClass that allows expansion can grow", nil
 	}
 	var class storagev1.StorageClass
 	err := a.Client.Get(ctx, client.ObjectKey{Name: *name}, &class)
@@ -307,39 +287,6 @@ func (a *Applier) expansionRefusal(ctx context.Context, claim *corev1.Persistent
 		return fmt.Sprintf("StorageClass %s does not allow volume expansion (allowVolumeExpansion is not true)", *name), nil
 	}
 	return "", nil
-}
-
-// defaultStorageClass returns the name of the cluster's default StorageClass ("" for none).
-// With several, the newest wins, as for the API server's defaulting.
-func (a *Applier) defaultStorageClass(ctx context.Context) (string, error) {
-	var list storagev1.StorageClassList
-	if err := a.Client.List(ctx, &list); err != nil {
-		return "", fmt.Errorf("list StorageClasses: %w", err)
-	}
-	var best *storagev1.StorageClass
-	for i := range list.Items {
-		class := &list.Items[i]
-		if !isDefaultClass(class) {
-			continue
-		}
-		if best == nil || best.CreationTimestamp.Before(&class.CreationTimestamp) ||
-			(best.CreationTimestamp.Equal(&class.CreationTimestamp) && class.Name < best.Name) {
-			best = class
-		}
-	}
-	if best == nil {
-		return "", nil
-	}
-	return best.Name, nil
-}
-
-func isDefaultClass(class *storagev1.StorageClass) bool {
-	for _, key := range defaultClassAnnotations {
-		if class.Annotations[key] == "true" {
-			return true
-		}
-	}
-	return false
 }
 
 // claimsOfNodeSet lists the claims that carry the node set's selector labels, sorted by name.
@@ -370,7 +317,7 @@ func matchStatefulSetClaims(claims []corev1.PersistentVolumeClaim, sts *appsv1.S
 			if !ok || !isOrdinal(ordinal) {
 				continue
 			}
-			t := trackedClaim{claim: claim, want: storageRequest(&tmpl), pod: sts.Name + "-" + ordinal, template: tmpl.Name, class: tmpl.Spec.StorageClassName}
+			t := trackedClaim{claim: claim, want: storageRequest(&tmpl), pod: sts.Name + "-" + ordinal, template: tmpl.Name}
 			if have := storageRequest(claim); have.Cmp(t.want) > 0 {
 				t.want = have // grown by hand beyond the template: it only has to reach its own size
 			}
