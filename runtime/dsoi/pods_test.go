@@ -1,13 +1,18 @@
 package dsoi
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 func TestPodFailure(t *testing.T) {
@@ -291,4 +296,35 @@ func TestTruncate(t *testing.T) {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
 	}
+}
+
+// A role without the right to list events (an operator deployed before the check) makes the
+// check impossible, not the rollout: nothing is reported. Any other error is one.
+func TestVolumeFailureWithoutTheRightToListEvents(t *testing.T) {
+	waiting := corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "basic-broker-0", UID: "1"},
+		Spec:       corev1.PodSpec{NodeName: "node-1"},
+		Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{Name: "app",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}},
+	}
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "events"}, "", errors.New("no rule allows it"))
+	a := &Applier{APIReader: failingReader{err: forbidden}}
+	if why, err := a.volumeFailure(t.Context(), []corev1.Pod{waiting}, time.Now()); why != "" || err != nil {
+		t.Errorf("forbidden: %q, %v; want nothing reported", why, err)
+	}
+	a.APIReader = failingReader{err: errors.New("connection refused")}
+	if _, err := a.volumeFailure(t.Context(), []corev1.Pod{waiting}, time.Now()); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("another error: %v; want it returned", err)
+	}
+}
+
+// failingReader fails every read with err.
+type failingReader struct{ err error }
+
+func (r failingReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return r.err
+}
+
+func (r failingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return r.err
 }

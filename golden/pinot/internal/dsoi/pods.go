@@ -137,6 +137,11 @@ func (a *Applier) volumeFailure(ctx context.Context, pods []corev1.Pod, now time
 		if err := a.APIReader.List(ctx, &events, client.InNamespace(pod.Namespace), client.MatchingFields{
 			"involvedObject.kind": "Pod", "involvedObject.name": pod.Name, "involvedObject.uid": string(pod.UID),
 		}); err != nil {
+			if apierrors.IsForbidden(err) {
+				// An operator still running with a role from before this check: the check
+				// cannot be made, and that must not stop the rollout itself.
+				return "", nil
+			}
 			return "", fmt.Errorf("list events of pod %s: %w", pod.Name, err)
 		}
 		if why := volumeEventFailure(events.Items, now); why != "" {
