@@ -50,10 +50,7 @@ func TestAPIServerRejectsSharedOrCollidingVolumes(t *testing.T) {
 		node := &cr.Spec.Nodes[0]
 		node.Kind, node.Replicas = dsoi.KindDeployment, ptrTo(int32(2))
 		kc := k8sConfigOf(cr, node.K8sConfig)
-		kc.StorageConfig = []v1alpha1.ParseableStorageConfig{{Name: "shared", MountPath: "/shared", Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: modes,
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		}}}
+		kc.StorageConfig = oneVolume("shared", modes...)
 	}
 	cases := map[string]struct {
 		edit func(*v1alpha1.Parseable)
@@ -108,10 +105,7 @@ func TestClaimOfAnotherResourceIsNotAdopted(t *testing.T) {
 		node := &cr.Spec.Nodes[0]
 		node.Kind, node.Replicas = dsoi.KindStatefulSet, ptrTo(int32(1))
 		kc := k8sConfigOf(cr, node.K8sConfig)
-		kc.StorageConfig = []v1alpha1.ParseableStorageConfig{{Name: "data", MountPath: "/data", Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		}}}
+		kc.StorageConfig = oneVolume("data", corev1.ReadWriteOnce)
 	})
 	node := cr.Spec.Nodes[0]
 	claim := &corev1.PersistentVolumeClaim{
@@ -139,6 +133,14 @@ func TestClaimOfAnotherResourceIsNotAdopted(t *testing.T) {
 	if _, got = reconcile(t, cr); countEvents(got, "Warning "+dsoi.ReasonClaimConflict) != 0 {
 		t.Errorf("the refusal was recorded again: %v", got)
 	}
+}
+
+// oneVolume is a storageConfig of one 1Gi claim with the access modes given.
+func oneVolume(name string, modes ...corev1.PersistentVolumeAccessMode) []v1alpha1.ParseableStorageConfig {
+	return []v1alpha1.ParseableStorageConfig{{Name: name, MountPath: "/" + name, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: modes,
+		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+	}}}
 }
 
 func otherKind(kind string) string {

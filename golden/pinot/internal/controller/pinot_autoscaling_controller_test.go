@@ -546,10 +546,7 @@ func TestAutoscalingKeepsASharedSingleWriterClaimAtOneReplica(t *testing.T) {
 	f := newAutoscalingFixtureOf(t, func(cr *v1beta1.Pinot) {
 		cr.Spec.Nodes[0].Kind = dsoi.KindDeployment
 		kc := k8sConfigOf(cr, cr.Spec.Nodes[0].K8sConfig)
-		kc.StorageConfig = []v1beta1.PinotStorageConfig{{Name: "staging", MountPath: "/staging", Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		}}}
+		kc.StorageConfig = oneVolume("staging", corev1.ReadWriteOnce)
 	}, m.URL, nil)
 	m.answer(`{"` + f.node + `": 300}`)
 	as, replicas, evs := f.reconcile(t)
