@@ -1,6 +1,8 @@
 package examples_test
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -73,6 +75,27 @@ func TestDruid(t *testing.T) {
 	if workloads["historical"] != model.StatefulSet || workloads["middleManager"] != model.StatefulSet || workloads["broker"] != model.Deployment {
 		t.Errorf("workloads = %v", workloads)
 	}
+	gates := map[string]string{}
+	for _, nt := range app.Spec.NodeTypes {
+		for _, g := range nt.HealthGates {
+			gates[nt.Name] += g.Path + " " + g.Condition
+		}
+		if (nt.MinReplicas != nil) != (nt.Name == "historical") {
+			t.Errorf("%s minReplicas = %v", nt.Name, nt.MinReplicas)
+		}
+	}
+	for name, gate := range map[string]string{
+		"historical":    "/druid/historical/v1/loadstatus body.cacheInitialized == true",
+		"broker":        "/druid/broker/v1/loadstatus body.inventoryInitialized == true",
+		"coordinator":   "/status/selfDiscovered/status body.selfDiscovered == true",
+		"overlord":      "/status/selfDiscovered/status body.selfDiscovered == true",
+		"middleManager": "/status/selfDiscovered/status body.selfDiscovered == true",
+		"router":        "/status/selfDiscovered/status body.selfDiscovered == true",
+	} {
+		if gates[name] != gate {
+			t.Errorf("%s health gates = %q, want %q", name, gates[name], gate)
+		}
+	}
 	want := []string{"historical", "overlord", "middleManager", "broker", "coordinator", "router"}
 	if !slices.Equal(app.Spec.DeploymentOrder, want) {
 		t.Errorf("deploymentOrder = %v, want %v", app.Spec.DeploymentOrder, want)
@@ -95,7 +118,7 @@ func TestParseable(t *testing.T) {
 		t.Fatalf("want one node type and no config files: %+v", app.Spec)
 	}
 	server := app.Spec.NodeTypes[0]
-	if server.Name != "server" || server.Workload != model.Deployment || server.Ports[0].Port != 8000 || len(server.Storage) != 2 {
+	if server.Name != "server" || server.Workload != model.Deployment || server.Ports[0].Port != 8000 || len(server.Storage) != 2 || len(server.HealthGates) != 0 {
 		t.Errorf("server = %+v", server)
 	}
 	var envs []string
@@ -107,5 +130,23 @@ func TestParseable(t *testing.T) {
 	want := []string{"P_S3_URL", "P_S3_BUCKET", "P_S3_REGION", "P_S3_ACCESS_KEY", "P_S3_SECRET_KEY", "P_USERNAME", "P_PASSWORD"}
 	if !slices.Equal(envs, want) {
 		t.Errorf("dependency envs = %v, want %v", envs, want)
+	}
+}
+
+func TestPinot(t *testing.T) {
+	app := load(t, "pinot")
+	gates := map[string]string{}
+	for _, nt := range app.Spec.NodeTypes {
+		for _, g := range nt.HealthGates {
+			port := map[string]int32{}
+			for _, p := range nt.Ports {
+				port[p.Name] = p.Port
+			}
+			gates[nt.Name] += fmt.Sprintf("%s %d%s", g.Target, port[g.Port], g.Path)
+		}
+	}
+	want := map[string]string{"controller": "pod 9000/health", "broker": "pod 8099/health", "server": "pod 8097/health/readiness"}
+	if !maps.Equal(gates, want) {
+		t.Errorf("health gates = %v, want %v", gates, want)
 	}
 }

@@ -46,12 +46,38 @@ func Default(app *Application) {
 		if nt.Service != nil && nt.Service.Type == "" {
 			nt.Service.Type = corev1.ServiceTypeClusterIP
 		}
+		for j := range nt.HealthGates {
+			defaultHealthGate(&nt.HealthGates[j])
+		}
 	}
+}
+
+// Defaults of a health gate.
+const (
+	DefaultGateStatus           = 200
+	DefaultGateIntervalSeconds  = 10
+	DefaultGateTimeoutSeconds   = 5
+	DefaultGateSuccessThreshold = 1
+)
+
+// defaultHealthGate fills in the values a health gate may leave out.
+func defaultHealthGate(g *HealthGate) {
+	setIfEmpty(&g.Target, GateTargetPod)
+	setIfZero(&g.Status, DefaultGateStatus)
+	setIfZero(&g.IntervalSeconds, DefaultGateIntervalSeconds)
+	setIfZero(&g.TimeoutSeconds, DefaultGateTimeoutSeconds)
+	setIfZero(&g.SuccessThreshold, DefaultGateSuccessThreshold)
 }
 
 func setIfEmpty(s *string, value string) {
 	if *s == "" {
 		*s = value
+	}
+}
+
+func setIfZero(n *int32, value int32) {
+	if *n == 0 {
+		*n = value
 	}
 }
 

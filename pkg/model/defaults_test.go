@@ -12,7 +12,10 @@ func TestDefault(t *testing.T) {
 		NodeTypes: []NodeType{
 			{Name: "a", Ports: []Port{{Name: "http", Port: 80}, {Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}}},
 			{Name: "b"},
-			{Name: "c", Service: &Service{}, Replicas: new(int32(3))},
+			{Name: "c", Service: &Service{}, Replicas: new(int32(3)), MinReplicas: new(int32(2)), HealthGates: []HealthGate{
+				{Name: "g", Port: "http", Path: "/"},
+				{Name: "h", Target: GateTargetService, Port: "http", Path: "/", Status: 204, IntervalSeconds: 30, TimeoutSeconds: 7, SuccessThreshold: 2},
+			}},
 		},
 		ConfigFiles: []ConfigFile{
 			{Name: "a", FileName: "a.properties"},
@@ -61,25 +64,36 @@ func TestDefault(t *testing.T) {
 	if c.Service.Type != corev1.ServiceTypeClusterIP {
 		t.Errorf("a service without type gets ClusterIP, got %q", c.Service.Type)
 	}
+	if *c.MinReplicas != 2 || a.MinReplicas != nil {
+		t.Errorf("minReplicas: %v %v, want 2 and no default", *c.MinReplicas, a.MinReplicas)
+	}
+	want := []HealthGate{
+		{Name: "g", Target: GateTargetPod, Port: "http", Path: "/", Status: 200, IntervalSeconds: 10, TimeoutSeconds: 5, SuccessThreshold: 1},
+		{Name: "h", Target: GateTargetService, Port: "http", Path: "/", Status: 204, IntervalSeconds: 30, TimeoutSeconds: 7, SuccessThreshold: 2},
+	}
+	if !reflect.DeepEqual(c.HealthGates, want) {
+		t.Errorf("health gates:\n got %+v\nwant %+v", c.HealthGates, want)
+	}
 	Default(nil) // must not panic
 }
 
 func TestNormalize(t *testing.T) {
 	app := &Application{Spec: Spec{
 		NodeTypes: []NodeType{{
-			Name:      "a",
-			Command:   []string{},
-			Ports:     []Port{},
-			Probes:    &Probes{},
-			Resources: &corev1.ResourceRequirements{Limits: corev1.ResourceList{}},
-			Env:       []corev1.EnvVar{{Name: "X"}},
+			Name:        "a",
+			Command:     []string{},
+			Ports:       []Port{},
+			Probes:      &Probes{},
+			Resources:   &corev1.ResourceRequirements{Limits: corev1.ResourceList{}},
+			Env:         []corev1.EnvVar{{Name: "X"}},
+			HealthGates: []HealthGate{},
 		}},
 		ConfigFiles:  []ConfigFile{},
 		Dependencies: []Dependency{{Name: "d", Fields: []Field{}}},
 	}}
 	Normalize(app)
 	nt := app.Spec.NodeTypes[0]
-	if nt.Command != nil || nt.Ports != nil || nt.Probes != nil || nt.Resources != nil || app.Spec.ConfigFiles != nil || app.Spec.Dependencies[0].Fields != nil {
+	if nt.Command != nil || nt.Ports != nil || nt.HealthGates != nil || nt.Probes != nil || nt.Resources != nil || app.Spec.ConfigFiles != nil || app.Spec.Dependencies[0].Fields != nil {
 		t.Errorf("empty values left: %+v %+v", nt, app.Spec)
 	}
 	if len(nt.Env) != 1 {
@@ -113,6 +127,11 @@ func deepCopy(t *testing.T, app *Application) *Application {
 		r := *nt.Replicas
 		c.Spec.NodeTypes[i].Replicas = &r
 		c.Spec.NodeTypes[i].Ports = append([]Port(nil), nt.Ports...)
+		c.Spec.NodeTypes[i].HealthGates = append([]HealthGate(nil), nt.HealthGates...)
+		if nt.MinReplicas != nil {
+			m := *nt.MinReplicas
+			c.Spec.NodeTypes[i].MinReplicas = &m
+		}
 	}
 	c.Spec.ConfigFiles = append([]ConfigFile(nil), app.Spec.ConfigFiles...)
 	return &c

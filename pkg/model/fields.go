@@ -151,6 +151,51 @@ func ValidateReplicas(value int32) error {
 	return checkNode(NodeType{Name: "x", Workload: StatefulSet, Image: "x", Replicas: &value}, "replicas")
 }
 
+// ValidateMinReplicas checks the floor of a node type's replicas, given its replicas.
+func ValidateMinReplicas(minReplicas, replicas int32) error {
+	return checkNode(NodeType{Name: "x", Workload: StatefulSet, Image: "x", Replicas: &replicas, MinReplicas: &minReplicas}, "minReplicas")
+}
+
+// checkGates validates a node type with health gates, on a port named p, and returns the
+// problem at a field of the last gate.
+func checkGates(gates []HealthGate, field string) error {
+	for i := range gates {
+		defaultHealthGate(&gates[i])
+	}
+	return checkNode(NodeType{Name: "x", Workload: StatefulSet, Image: "x",
+		Ports:       []Port{{Name: "p", Port: 80, Protocol: corev1.ProtocolTCP}},
+		Service:     &Service{Type: corev1.ServiceTypeClusterIP},
+		HealthGates: gates}, fmt.Sprintf("healthGates[%d].%s", len(gates)-1, field))
+}
+
+func checkGate(g HealthGate, field string) error { return checkGates([]HealthGate{g}, field) }
+
+// ValidateGateName checks the name of a health gate, given the names of the node type's
+// other gates.
+func ValidateGateName(value string, others []string) error {
+	var gates []HealthGate
+	for _, name := range others {
+		gates = append(gates, HealthGate{Name: name, Port: "p", Path: "/"})
+	}
+	return checkGates(append(gates, HealthGate{Name: value, Port: "p", Path: "/"}), "name")
+}
+
+// ValidateGatePath checks the HTTP path of a health gate.
+func ValidateGatePath(value string) error {
+	return checkGate(HealthGate{Name: "g", Port: "p", Path: value}, "path")
+}
+
+// ValidateGateCondition checks the CEL condition of a health gate, which may be empty.
+func ValidateGateCondition(value string) error {
+	return checkGate(HealthGate{Name: "g", Port: "p", Path: "/", Condition: value}, "condition")
+}
+
+// ValidateGateAnswer checks a health gate's healthy answer: the gate must pass on it.
+func ValidateGateAnswer(g HealthGate, answer string) error {
+	g.Name, g.Port, g.Path, g.HealthyAnswer = "g", "p", "/", answer
+	return checkGate(g, "healthyAnswer")
+}
+
 // ValidateNodeConfigFiles checks the config files a node type mounts, among those defined.
 func ValidateNodeConfigFiles(mounted []string, defined []ConfigFile) error {
 	spec := Spec{NodeTypes: []NodeType{{Name: "x", Workload: StatefulSet, Image: "x", ConfigFiles: mounted}}, ConfigFiles: defined}

@@ -34,6 +34,14 @@ func TestFieldValidatorsAgreeWithLoad(t *testing.T) {
 		{"spec.configFiles[0].fileName", edit{"fileName: broker.conf", "fileName: conf/broker.conf"}, func() error { return ValidateFileName("conf/broker.conf") }},
 		{"spec.dependencies[0].fields[0].env", edit{"env: ZK_ADDRESS", "env: 1ZK"}, func() error { return ValidateEnvName("1ZK") }},
 		{"spec.displayName", edit{"spec:\n  operator:", "spec:\n  displayName: '{{ x }}'\n  operator:"}, func() error { return ValidateDisplayName("{{ x }}") }},
+		{"spec.nodeTypes[1].minReplicas", edit{"port: 9090\n", "port: 9090\n      minReplicas: 3\n"}, func() error { return ValidateMinReplicas(3, 1) }},
+		{"spec.nodeTypes[1].minReplicas", edit{"port: 9090\n", "port: 9090\n      minReplicas: -2\n"}, func() error { return ValidateMinReplicas(-2, 1) }},
+		{"spec.nodeTypes[1].healthGates[0].name", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: Ready, port: http, path: /}]\n"}, func() error { return ValidateGateName("Ready", nil) }},
+		{"spec.nodeTypes[1].healthGates[1].name", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: a, port: http, path: /}, {name: a, port: http, path: /}]\n"}, func() error { return ValidateGateName("a", []string{"a"}) }},
+		{"spec.nodeTypes[1].healthGates[0].path", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: ready, port: http, path: health}]\n"}, func() error { return ValidateGatePath("health") }},
+		{"spec.nodeTypes[1].healthGates[0].path", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: ready, port: http, path: '/a b'}]\n"}, func() error { return ValidateGatePath("/a b") }},
+		{"spec.nodeTypes[1].healthGates[0].condition", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: ready, port: http, path: /, condition: 'body..x'}]\n"}, func() error { return ValidateGateCondition("body..x") }},
+		{"spec.nodeTypes[1].healthGates[0].condition", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: ready, port: http, path: /, condition: 'status'}]\n"}, func() error { return ValidateGateCondition("status") }},
 	} {
 		_, err := Load("demo.yaml", []byte(apply(t, base, []edit{c.edit})))
 		var ps Problems
@@ -68,6 +76,11 @@ func TestFieldValidatorsAcceptGoodValues(t *testing.T) {
 		"order":    ValidateDeploymentOrder([]string{"b", "a"}, []string{"a", "b"}),
 		"replicas": ValidateReplicas(3),
 		"display":  ValidateDisplayName("Apache Demo"),
+		"min":      ValidateMinReplicas(3, 3),
+		"gate":     ValidateGateName("segments-loaded", []string{"ready"}),
+		"gatePath": ValidateGatePath("/druid/coordinator/v1/loadqueue?simple"),
+		"noCond":   ValidateGateCondition(""),
+		"cond":     ValidateGateCondition("body.all(s, body[s].segmentsToLoad == 0)"),
 	} {
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

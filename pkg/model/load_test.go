@@ -124,6 +124,11 @@ func TestLoadStrict(t *testing.T) {
 			},
 		},
 		{
+			name:  "unknown field of a health gate",
+			edits: []edit{{"          port: 9090\n", "          port: 9090\n      healthGates:\n        - name: ready\n          port: http\n          path: /health\n          intervalSecond: 5\n"}},
+			want:  []string{`demo.yaml:36: spec.nodeTypes[1].healthGates[0].intervalSecond: unknown field "intervalSecond" (did you mean "intervalSeconds"?)`},
+		},
+		{
 			name:  "field in the wrong case",
 			edits: []edit{{"          mountPath: /var/demo/data", "          mountpath: /var/demo/data"}},
 			want:  []string{`demo.yaml:20: spec.nodeTypes[0].storage[0].mountpath: unknown field "mountpath" (did you mean "mountPath"?)`},
@@ -355,7 +360,7 @@ func TestLoadEquivalentSpellings(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := apply(t, base, []edit{
-		{"          port: 9090\n", "          port: 9090\n          protocol: TCP\n      command: []\n      service: {type: ClusterIP}\n      replicas: 1\n      probes: {}\n"},
+		{"          port: 9090\n", "          port: 9090\n          protocol: TCP\n      command: []\n      service: {type: ClusterIP}\n      replicas: 1\n      probes: {}\n      healthGates: []\n"},
 		{"      configFiles: [broker-conf]", "      configFiles:\n        - broker-conf"},
 		{"  deploymentOrder: [broker, server]\n", "  deploymentOrder: [broker, server]\n  rollout: {install: parallel}\n"},
 	})
@@ -428,4 +433,20 @@ func TestLoadFile(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+}
+
+// A health gate that leaves out its defaults is the gate that spells them out.
+func TestLoadHealthGateDefaults(t *testing.T) {
+	short, err := Load("a.yaml", []byte(apply(t, base, []edit{gates("        - {name: ready, port: http, path: /health}")})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := Load("b.yaml", []byte(apply(t, base, []edit{gates(
+		"        - {name: ready, port: http, path: /health, target: pod, status: 200, intervalSeconds: 10, timeoutSeconds: 5, successThreshold: 1}")})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(short, long) {
+		t.Errorf("defaults differ:\n%+v\n%+v", short.Spec.NodeTypes[1].HealthGates, long.Spec.NodeTypes[1].HealthGates)
+	}
 }

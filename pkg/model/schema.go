@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -97,6 +98,17 @@ func refine(defs jsonschema.Definitions) error {
 	pattern := func(p string) func(*jsonschema.Schema) {
 		return func(s *jsonschema.Schema) { s.Pattern = p }
 	}
+	between := func(lo, hi int, def any) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) {
+			s.Minimum = json.Number(strconv.Itoa(lo))
+			if hi > 0 {
+				s.Maximum = json.Number(strconv.Itoa(hi))
+			}
+			if def != nil {
+				s.Default = def
+			}
+		}
+	}
 	one := uint64(1)
 	rules := []rule{
 		{"Application", "apiVersion", enum(APIVersion)},
@@ -108,6 +120,13 @@ func refine(defs jsonschema.Definitions) error {
 		{"Spec", "deploymentOrder", func(s *jsonschema.Schema) { s.MinItems = &one }},
 		{"NodeType", "workload", enum(StatefulSet, Deployment)},
 		{"NodeType", "replicas", func(s *jsonschema.Schema) { s.Default = 1 }},
+		{"NodeType", "minReplicas", between(1, 0, nil)},
+		{"HealthGate", "target", withDefault(GateTargetPod, enum(GateTargetPod, GateTargetService))},
+		{"HealthGate", "path", pattern(`^/[^\s#]*$`)},
+		{"HealthGate", "status", between(100, 599, DefaultGateStatus)},
+		{"HealthGate", "intervalSeconds", between(1, maxGateSeconds, DefaultGateIntervalSeconds)},
+		{"HealthGate", "timeoutSeconds", between(1, maxGateSeconds, DefaultGateTimeoutSeconds)},
+		{"HealthGate", "successThreshold", between(1, maxGateSuccessThreshold, DefaultGateSuccessThreshold)},
 		{"Port", "protocol", withDefault(string(corev1.ProtocolTCP), enum(string(corev1.ProtocolTCP), string(corev1.ProtocolUDP), string(corev1.ProtocolSCTP)))},
 		{"Service", "type", withDefault(string(corev1.ServiceTypeClusterIP), enum(string(corev1.ServiceTypeClusterIP), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeLoadBalancer)))},
 		{"Field", "type", enum(FieldString, FieldInt, FieldBool, FieldSecretRef)},

@@ -55,6 +55,7 @@ func TestSchema(t *testing.T) {
 		{"Operator", "license", "apache2 none"},
 		{"Port", "protocol", "TCP UDP SCTP"},
 		{"Service", "type", "ClusterIP NodePort LoadBalancer"},
+		{"HealthGate", "target", "pod service"},
 	}
 	for _, e := range enums {
 		if got := strings.Join(enum(e.def, e.prop), " "); got != e.want {
@@ -82,6 +83,7 @@ func TestSchema(t *testing.T) {
 		"NodeType":    "name workload image",
 		"Field":       "name type",
 		"ConfigFile":  "name fileName mountPath",
+		"HealthGate":  "name port path",
 	} {
 		if got := required(def); got != want {
 			t.Errorf("%s required = %q, want %q", def, got, want)
@@ -91,6 +93,20 @@ func TestSchema(t *testing.T) {
 	// Descriptions come from the doc comments of types.go.
 	if d := s.Defs["NodeType"]["description"]; d != "NodeType is one kind of process of the system (controller, broker, historical ...)." {
 		t.Errorf("NodeType description = %q", d)
+	}
+	// Numbers carry their bounds and defaults.
+	gate, _ := s.Defs["HealthGate"]["properties"].(map[string]any)
+	for prop, want := range map[string][3]float64{
+		"status": {100, 599, 200}, "intervalSeconds": {1, 3600, 10}, "timeoutSeconds": {1, 3600, 5}, "successThreshold": {1, 100, 1},
+	} {
+		p, _ := gate[prop].(map[string]any)
+		if p["minimum"] != want[0] || p["maximum"] != want[1] || p["default"] != want[2] {
+			t.Errorf("HealthGate.%s: minimum %v, maximum %v, default %v; want %v", prop, p["minimum"], p["maximum"], p["default"], want)
+		}
+	}
+	nodeProps, _ := s.Defs["NodeType"]["properties"].(map[string]any)
+	if p, _ := nodeProps["minReplicas"].(map[string]any); p["minimum"] != 1.0 || p["default"] != nil {
+		t.Errorf("NodeType.minReplicas: %v", p)
 	}
 	// Quantities and int-or-string ports are values, not objects.
 	if !strings.Contains(string(out), `"oneOf": [`) || strings.Contains(string(out), `"Quantity"`) || strings.Contains(string(out), `"IntOrString"`) {

@@ -98,6 +98,10 @@ type NodeType struct {
 	Service *Service `json:"service,omitempty"`
 	// Probes are the readiness, liveness and startup probes of the container.
 	Probes *Probes `json:"probes,omitempty"`
+	// HealthGates are checks of the application's own state that must pass before a node set of
+	// this type counts as rolled out (after an install, upgrade, config change or scale) and
+	// before the next node type in deploymentOrder starts.
+	HealthGates []HealthGate `json:"healthGates,omitempty"`
 	// Storage is persistent storage, one volume per pod; only for StatefulSets.
 	Storage []Volume `json:"storage,omitempty"`
 	// ConfigFiles names entries of spec.configFiles mounted into this node type.
@@ -108,6 +112,41 @@ type NodeType struct {
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// Replicas is the replica count in the generated sample CR.
 	Replicas *int32 `json:"replicas,omitempty"`
+	// MinReplicas is the fewest replicas a node set of this type may run, such as a quorum of 3:
+	// the CRD refuses fewer, and scale-downs (by hand or by the autoscaler) stop there. spec.stopped still stops it.
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+}
+
+// Health gate targets.
+const (
+	GateTargetPod     = "pod"
+	GateTargetService = "service"
+)
+
+// HealthGate is an HTTP GET whose answer says whether the application is healthy.
+type HealthGate struct {
+	// Name is a DNS-1123 label, unique within the node type, such as segments-loaded.
+	Name string `json:"name"`
+	// Description says what the gate checks and why, for the generated documentation.
+	Description string `json:"description,omitempty"`
+	// Target is pod (the default: every pod of the node set is asked, and all must pass) or service (one call to the node set's client Service).
+	Target string `json:"target,omitempty"`
+	// Port is the name of one of the node type's ports.
+	Port string `json:"port"`
+	// Path is the absolute HTTP path, with an optional query, such as /health?simple.
+	Path string `json:"path"`
+	// Status is the HTTP status a passing answer has; 200 by default.
+	Status int32 `json:"status,omitempty"`
+	// Condition is a CEL expression over the answer that must be true for the gate to pass: status (int), body (the answer parsed as JSON, null if it is not JSON) and text (the answer as a string); for example body.numSegmentsToLoad == 0.
+	Condition string `json:"condition,omitempty"`
+	// HealthyAnswer is what the endpoint answers when the application is healthy, such as {"cacheInitialized": true}; required with a condition. dsoi-gen checks that the gate passes on it (a misspelt field fails here, not in production), and the generated tests answer with it.
+	HealthyAnswer string `json:"healthyAnswer,omitempty"`
+	// IntervalSeconds is the time between two checks; 10 by default.
+	IntervalSeconds int32 `json:"intervalSeconds,omitempty"`
+	// TimeoutSeconds is how long one check may take; 5 by default.
+	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
+	// SuccessThreshold is how many checks in a row must pass; 1 by default.
+	SuccessThreshold int32 `json:"successThreshold,omitempty"`
 }
 
 // Port is a named container port.

@@ -1,15 +1,20 @@
 package model
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/dsoi-gen/dsoi-gen/runtime/dsoi"
 )
 
 func validateNodeTypes(ps *Problems, spec *Spec) {
@@ -41,8 +46,10 @@ func validateNodeTypes(ps *Problems, spec *Spec) {
 		if nt.Replicas != nil && *nt.Replicas < 0 {
 			ps.add(p+".replicas", "must not be negative")
 		}
+		validateMinReplicas(ps, nt, p)
 		portNames := validatePorts(ps, nt, p)
 		validateProbes(ps, nt, p, portNames)
+		validateHealthGates(ps, nt, p)
 		mounts := validateStorage(ps, nt, p)
 		validateNodeConfigFiles(ps, nt, p, configs, mounts)
 		validateNodeEnv(ps, nt, p, depEnv)
@@ -172,13 +179,153 @@ func checkProbePort(ps *Problems, p string, port intstr.IntOrString, portNames m
 		return
 	}
 	if !portNames[port.StrVal] {
-		var known []string
-		for n := range portNames {
+		ps.add(p, "unknown port name %q %s", port.StrVal, knownPorts(portNames))
+	}
+}
+
+// knownPorts lists the port names of a node type, in parentheses, for messages.
+func knownPorts(portNames map[string]bool) string {
+	known := sortedPortNames(portNames)
+	if len(known) == 0 {
+		return "(the node type has no ports)"
+	}
+	return "(the node type's ports: " + strings.Join(known, ", ") + ")"
+}
+
+func sortedPortNames(portNames map[string]bool) []string {
+	var known []string
+	for n := range portNames {
+		if n != "" {
 			known = append(known, n)
 		}
-		sort.Strings(known)
-		ps.add(p, "unknown port name %q (the node type's ports: %s)", port.StrVal, strings.Join(known, ", "))
 	}
+	sort.Strings(known)
+	return known
+}
+
+// validateMinReplicas checks the floor of a node type's replicas against the sample's replicas.
+func validateMinReplicas(ps *Problems, nt *NodeType, p string) {
+	switch {
+	case nt.MinReplicas == nil:
+	case *nt.MinReplicas < 1:
+		ps.add(p+".minReplicas", "must be at least 1 (leave minReplicas out for no floor)")
+	case nt.Replicas != nil && *nt.Replicas >= 0 && *nt.Replicas < *nt.MinReplicas:
+		ps.add(p+".minReplicas", "minReplicas %d is above replicas %d: the sample resource would run fewer replicas than the floor, which the CRD refuses; raise replicas or lower minReplicas",
+			*nt.MinReplicas, *nt.Replicas)
+	}
+}
+
+// Bounds of a health gate's timing.
+const (
+	maxGateSeconds          = 3600
+	maxGateSuccessThreshold = 100
+)
+
+// validateHealthGates checks a node type's health gates against its ports and Service.
+func validateHealthGates(ps *Problems, nt *NodeType, p string) {
+	protocols := map[string]corev1.Protocol{}
+	portNames := map[string]bool{}
+	for _, port := range nt.Ports {
+		if _, dup := protocols[port.Name]; !dup {
+			protocols[port.Name] = port.Protocol
+		}
+		portNames[port.Name] = true
+	}
+	names := newUniqueNames("health gate")
+	for k := range nt.HealthGates {
+		g := &nt.HealthGates[k]
+		gp := fmt.Sprintf("%s.healthGates[%d]", p, k)
+		if checkName(ps, gp+".name", g.Name, dnsLabel) {
+			names.add(ps, gp+".name", g.Name)
+		}
+		checkEnum(ps, gp+".target", "target", g.Target, GateTargetPod, GateTargetService)
+		if g.Target == GateTargetService && nt.Service == nil {
+			ps.add(gp+".target", "target service calls the node type's client Service, and node type %q has none (a Service needs ports): add ports, or use target pod", nt.Name)
+		}
+		switch protocol, known := protocols[g.Port]; {
+		case g.Port == "" && len(sortedPortNames(portNames)) == 0:
+			ps.add(gp+".port", "is required, but the node type has no ports: a health gate calls one of them")
+		case g.Port == "":
+			ps.add(gp+".port", "is required: the name of one of the node type's ports (%s)", strings.Join(sortedPortNames(portNames), ", "))
+		case !known:
+			ps.add(gp+".port", "unknown port name %q %s", g.Port, knownPorts(portNames))
+		case protocol != "" && protocol != corev1.ProtocolTCP:
+			ps.add(gp+".port", "port %q is %s: a health gate is an HTTP GET and needs a TCP port", g.Port, protocol)
+		}
+		checkGatePath(ps, gp+".path", g.Path)
+		if g.Status < 100 || g.Status > 599 {
+			ps.add(gp+".status", "status %d is not an HTTP status (100 to 599)", g.Status)
+		}
+		if g.Condition != "" {
+			_, err := dsoi.CompileGateCondition(g.Condition)
+			switch {
+			case err != nil:
+				ps.add(gp+".condition", "invalid condition %q: %s", g.Condition, celMessage(err))
+			case g.HealthyAnswer == "":
+				ps.add(gp+".healthyAnswer", "is required with a condition: what the endpoint answers when %s is healthy, such as {\"ready\": true}; the condition is checked on it", nt.Name)
+			default:
+				gate := dsoi.Gate{Name: g.Name, Status: int(g.Status), Condition: g.Condition}
+				if err := dsoi.CheckGateAnswer(gate, int(g.Status), []byte(g.HealthyAnswer)); err != nil {
+					ps.add(gp+".healthyAnswer", "the gate fails on its own healthy answer: %s", err)
+				}
+			}
+		}
+		intervalOK := checkRange(ps, gp+".intervalSeconds", "intervalSeconds", g.IntervalSeconds, 1, maxGateSeconds)
+		timeoutOK := checkRange(ps, gp+".timeoutSeconds", "timeoutSeconds", g.TimeoutSeconds, 1, maxGateSeconds)
+		if intervalOK && timeoutOK && g.TimeoutSeconds > g.IntervalSeconds {
+			ps.add(gp+".timeoutSeconds", "timeoutSeconds %d is longer than intervalSeconds %d: a check must end before the next one starts",
+				g.TimeoutSeconds, g.IntervalSeconds)
+		}
+		checkRange(ps, gp+".successThreshold", "successThreshold", g.SuccessThreshold, 1, maxGateSuccessThreshold)
+	}
+}
+
+// checkRange reports a number outside lo..hi.
+func checkRange(ps *Problems, p, what string, n, lo, hi int32) bool {
+	if n < lo || n > hi {
+		ps.add(p, "%s %d is out of range %d-%d", what, n, lo, hi)
+		return false
+	}
+	return true
+}
+
+// checkGatePath requires an absolute HTTP path with an optional query: what follows the
+// port in the URL that the gate calls.
+func checkGatePath(ps *Problems, p, gatePath string) {
+	switch {
+	case gatePath == "":
+		ps.add(p, "is required: an absolute HTTP path such as /health")
+	case !strings.HasPrefix(gatePath, "/"):
+		ps.add(p, "invalid path %q: must start with /", gatePath)
+	case strings.ContainsFunc(gatePath, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		ps.add(p, "invalid path %q: must not contain spaces or control characters", gatePath)
+	case strings.Contains(gatePath, "#"):
+		ps.add(p, "invalid path %q: must not contain a fragment (#): the server never receives it", gatePath)
+	default:
+		if _, err := url.ParseRequestURI(gatePath); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			ps.add(p, "invalid path %q: %v", gatePath, err)
+		}
+	}
+}
+
+// celMessage puts a CEL compile error on one line: CEL writes each error as a line
+// "ERROR: <input>:line:column: message" followed by the expression with a caret under the
+// column, which a one-line problem cannot show.
+func celMessage(err error) string {
+	var errs []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "ERROR: ") {
+			errs = append(errs, line)
+		}
+	}
+	if len(errs) == 0 {
+		return strings.Join(strings.Fields(err.Error()), " ")
+	}
+	return strings.Join(errs, "; ")
 }
 
 // validateStorage checks the volumes and returns their mount paths (mount path -> name).

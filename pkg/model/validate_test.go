@@ -788,3 +788,227 @@ func TestValidateStandalone(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// gates adds health gates to the server node type of base, whose only port is http. The
+// first line of the gates is line 33.
+func gates(lines ...string) edit {
+	return edit{"          port: 9090\n", "          port: 9090\n      healthGates:\n" + strings.Join(lines, "\n") + "\n"}
+}
+
+func TestValidateHealthGates(t *testing.T) {
+	const gate = "spec.nodeTypes[1].healthGates[0]"
+	runValidateCases(t, []validateCase{
+		{
+			name: "a gate with every field",
+			edits: []edit{gates(
+				"        - name: segments-loaded",
+				"          description: Every segment is loaded",
+				"          target: service",
+				"          port: http",
+				"          path: /status?full&tier=hot",
+				"          status: 204",
+				"          condition: 'status == 204 && body.all(s, body[s].segmentsToLoad == 0) && !text.contains(\"error\")'",
+				`          healthyAnswer: '{"wiki": {"segmentsToLoad": 0} }'`,
+				"          intervalSeconds: 30",
+				"          timeoutSeconds: 30",
+				"          successThreshold: 3",
+			)},
+		},
+		{
+			name:  "a gate with only the required fields",
+			edits: []edit{gates("        - {name: ready, port: http, path: /health}")},
+		},
+		{
+			name:  "name, port and path are required",
+			edits: []edit{gates("        - description: checks nothing")},
+			want: []string{
+				"demo.yaml:33: " + gate + ".name: is required",
+				"demo.yaml:33: " + gate + ".path: is required: an absolute HTTP path such as /health",
+				"demo.yaml:33: " + gate + ".port: is required: the name of one of the node type's ports (http)",
+			},
+		},
+		{
+			name: "invalid and duplicate names",
+			edits: []edit{gates(
+				"        - {name: Ready_1, port: http, path: /a}",
+				"        - {name: live, port: http, path: /b}",
+				"        - {name: live, port: http, path: /c}",
+			)},
+			want: []string{
+				`demo.yaml:33: ` + gate + `.name: invalid name "Ready_1": must be ` + dnsLabelRule,
+				`demo.yaml:35: spec.nodeTypes[1].healthGates[2].name: duplicate health gate "live"`,
+			},
+		},
+		{
+			name:  "the same gate name in two node types is fine",
+			edits: []edit{gates("        - {name: ready, port: http, path: /a}"), {"          port: 8080\n", "          port: 8080\n      healthGates: [{name: ready, port: http, path: /a}]\n"}},
+		},
+		{
+			name:  "target in the wrong case",
+			edits: []edit{gates("        - name: ready", "          target: Service", "          port: http", "          path: /health")},
+			want:  []string{`demo.yaml:34: ` + gate + `.target: invalid target "Service": must be pod or service (did you mean "service"?)`},
+		},
+		{
+			name: "target service on a node type without a Service",
+			edits: []edit{{"      ports:\n        - name: http\n          port: 9090\n",
+				"      healthGates:\n        - name: leader\n          target: service\n          port: http\n          path: /leader\n"}},
+			want: []string{
+				`demo.yaml:31: ` + gate + `.target: target service calls the node type's client Service, and node type "server" has none (a Service needs ports): add ports, or use target pod`,
+				`demo.yaml:32: ` + gate + `.port: unknown port name "http" (the node type has no ports)`,
+			},
+		},
+		{
+			name:  "a port name the node type does not have",
+			edits: []edit{gates("        - name: ready", "          port: admin", "          path: /health")},
+			want:  []string{`demo.yaml:34: ` + gate + `.port: unknown port name "admin" (the node type's ports: http)`},
+		},
+		{
+			name: "a UDP port",
+			edits: []edit{{"          port: 9090\n", "          port: 9090\n        - {name: dns, port: 53, protocol: UDP}\n" +
+				"      healthGates:\n        - name: ready\n          port: dns\n          path: /health\n"}},
+			want: []string{`demo.yaml:35: ` + gate + `.port: port "dns" is UDP: a health gate is an HTTP GET and needs a TCP port`},
+		},
+		{
+			name: "paths",
+			edits: []edit{gates(
+				"        - {name: a, port: http, path: health}",
+				"        - {name: b, port: http, path: \"/a b\"}",
+				"        - {name: c, port: http, path: \"/a\\tb\"}",
+				"        - {name: d, port: http, path: \"/status#top\"}",
+				"        - {name: e, port: http, path: \"/a%zz\"}",
+			)},
+			want: []string{
+				`demo.yaml:33: ` + gate + `.path: invalid path "health": must start with /`,
+				`demo.yaml:34: spec.nodeTypes[1].healthGates[1].path: invalid path "/a b": must not contain spaces or control characters`,
+				`demo.yaml:35: spec.nodeTypes[1].healthGates[2].path: invalid path "/a\tb": must not contain spaces or control characters`,
+				`demo.yaml:36: spec.nodeTypes[1].healthGates[3].path: invalid path "/status#top": must not contain a fragment (#): the server never receives it`,
+				`demo.yaml:37: spec.nodeTypes[1].healthGates[4].path: invalid path "/a%zz": invalid URL escape "%zz"`,
+			},
+		},
+		{
+			name: "status",
+			edits: []edit{gates(
+				"        - {name: a, port: http, path: /a, status: 99}",
+				"        - {name: b, port: http, path: /b, status: 600}",
+			)},
+			want: []string{
+				`demo.yaml:33: ` + gate + `.status: status 99 is not an HTTP status (100 to 599)`,
+				`demo.yaml:34: spec.nodeTypes[1].healthGates[1].status: status 600 is not an HTTP status (100 to 599)`,
+			},
+		},
+		{
+			name:  "a condition that does not compile",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: body..cacheInitialized")},
+			want: []string{`demo.yaml:36: ` + gate + `.condition: invalid condition "body..cacheInitialized": ` +
+				`ERROR: <input>:1:6: Syntax error: no viable alternative at input '..'`},
+		},
+		{
+			name:  "a condition with an unknown variable",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: segments == 0")},
+			want: []string{`demo.yaml:36: ` + gate + `.condition: invalid condition "segments == 0": ` +
+				`ERROR: <input>:1:1: undeclared reference to 'segments' (in container '')`},
+		},
+		{
+			name:  "a condition that is not a bool",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: size(body)")},
+			want:  []string{`demo.yaml:36: ` + gate + `.condition: invalid condition "size(body)": the condition yields int, not a bool`},
+		},
+		{
+			name: "a condition of several lines with two errors is one line",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health",
+				"          condition: |", "            status == 200 &&", "            loaded && queued == 0")},
+			want: []string{`demo.yaml:36: ` + gate + `.condition: invalid condition "status == 200 &&\nloaded && queued == 0\n": ` +
+				`ERROR: <input>:2:1: undeclared reference to 'loaded' (in container ''); ERROR: <input>:2:11: undeclared reference to 'queued' (in container '')`},
+		},
+		{
+			name: "conditions on the status, the text and the JSON body are fine",
+			edits: []edit{gates(
+				"        - {name: a, port: http, path: /a, condition: status == 200, healthyAnswer: x}",
+				"        - {name: b, port: http, path: /b, condition: text == \"OK\", healthyAnswer: OK}",
+				"        - {name: c, port: http, path: /c, condition: body.cacheInitialized, healthyAnswer: '{\"cacheInitialized\": true}'}",
+				"        - {name: d, port: http, path: /d, condition: size(body.underReplicated) == 0, healthyAnswer: '{\"underReplicated\": []}'}",
+			)},
+		},
+		{
+			name:  "a condition without a healthy answer",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: body.ready")},
+			want: []string{`demo.yaml:33: ` + gate + `.healthyAnswer: is required with a condition: what the endpoint answers when server is healthy, such as {"ready": true}; the condition is checked on it`},
+		},
+		{
+			name: "a condition that fails on its own healthy answer (a misspelt field)",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: body.cacheInitalized == true",
+				`          healthyAnswer: '{"cacheInitialized": true}'`)},
+			want: []string{`demo.yaml:37: ` + gate + `.healthyAnswer: the gate fails on its own healthy answer: condition body.cacheInitalized == true: no such key: cacheInitalized`},
+		},
+		{
+			name: "a condition that is false on its own healthy answer",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: body.loading == 0",
+				`          healthyAnswer: '{"loading": 3}'`)},
+			want: []string{`demo.yaml:37: ` + gate + `.healthyAnswer: the gate fails on its own healthy answer: condition body.loading == 0 is false`},
+		},
+		{
+			name: "timing out of range",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health",
+				"          intervalSeconds: -1", "          timeoutSeconds: 3601", "          successThreshold: 101")},
+			want: []string{
+				`demo.yaml:36: ` + gate + `.intervalSeconds: intervalSeconds -1 is out of range 1-3600`,
+				`demo.yaml:37: ` + gate + `.timeoutSeconds: timeoutSeconds 3601 is out of range 1-3600`,
+				`demo.yaml:38: ` + gate + `.successThreshold: successThreshold 101 is out of range 1-100`,
+			},
+		},
+		{
+			name: "a timeout longer than the interval",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health",
+				"          intervalSeconds: 5", "          timeoutSeconds: 10")},
+			want: []string{`demo.yaml:37: ` + gate + `.timeoutSeconds: timeoutSeconds 10 is longer than intervalSeconds 5: a check must end before the next one starts`},
+		},
+		{
+			// The default timeout (5) is longer than the interval.
+			name:  "a short interval with the default timeout",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          intervalSeconds: 2")},
+			want:  []string{`demo.yaml:33: ` + gate + `.timeoutSeconds: timeoutSeconds 5 is longer than intervalSeconds 2: a check must end before the next one starts`},
+		},
+		{
+			name:  "template syntax in a condition",
+			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: 'body == {\"a\": {\"b\": 1}}'", `          healthyAnswer: '{"a": {"b": 1} }'`)},
+			want:  []string{`demo.yaml:36: ` + gate + `.condition: contains "{{" or "}}": template syntax is not allowed in a description`},
+		},
+	})
+}
+
+func TestValidateMinReplicas(t *testing.T) {
+	add := func(lines string) edit { return edit{"          port: 9090\n", "          port: 9090\n" + lines} }
+	runValidateCases(t, []validateCase{
+		{
+			name:  "zero",
+			edits: []edit{add("      minReplicas: 0\n")},
+			want:  []string{"demo.yaml:32: spec.nodeTypes[1].minReplicas: must be at least 1 (leave minReplicas out for no floor)"},
+		},
+		{
+			name:  "a floor above the replicas",
+			edits: []edit{add("      replicas: 2\n      minReplicas: 3\n")},
+			want: []string{"demo.yaml:33: spec.nodeTypes[1].minReplicas: minReplicas 3 is above replicas 2: " +
+				"the sample resource would run fewer replicas than the floor, which the CRD refuses; raise replicas or lower minReplicas"},
+		},
+		{
+			name:  "a floor above the default replicas",
+			edits: []edit{add("      minReplicas: 3\n")},
+			want: []string{"demo.yaml:32: spec.nodeTypes[1].minReplicas: minReplicas 3 is above replicas 1: " +
+				"the sample resource would run fewer replicas than the floor, which the CRD refuses; raise replicas or lower minReplicas"},
+		},
+		{
+			name:  "a floor equal to the replicas",
+			edits: []edit{add("      replicas: 3\n      minReplicas: 3\n")},
+		},
+		{
+			name:  "negative replicas are reported once",
+			edits: []edit{add("      replicas: -1\n      minReplicas: 1\n")},
+			want:  []string{"demo.yaml:32: spec.nodeTypes[1].replicas: must not be negative"},
+		},
+		{
+			name:  "not a number",
+			edits: []edit{add("      minReplicas: three\n")},
+			want:  []string{`demo.yaml:32: spec.nodeTypes[1].minReplicas: expected an integer, got the string "three"`},
+		},
+	})
+}

@@ -43,8 +43,8 @@ type NodeTypeData struct {
 	GoName, KubeName string
 	// Files are the config files mounted into this node type.
 	Files []FileData
-	// ReplicaCount is the sample replica count.
-	ReplicaCount int32
+	// ReplicaCount is the sample replica count; Floor the node type's minReplicas (0: none).
+	ReplicaCount, Floor int32
 }
 
 // DependencyData is one dependency (DSOI external) with derived names.
@@ -118,6 +118,9 @@ func newData(app *model.Application, description, version string) (*Data, error)
 		n := NodeTypeData{NodeType: nt, GoName: model.GoName(nt.Name), KubeName: model.KubeName(nt.Name), ReplicaCount: 1}
 		if nt.Replicas != nil {
 			n.ReplicaCount = *nt.Replicas
+		}
+		if nt.MinReplicas != nil {
+			n.Floor = *nt.MinReplicas
 		}
 		for _, name := range nt.ConfigFiles {
 			n.Files = append(n.Files, files[name])
@@ -229,6 +232,27 @@ func (d *Data) EnvNeedsStrconv() bool {
 			if f.Env != "" && (f.Type == "int" || f.Type == "bool") {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// HasHealthGates reports whether a node type has health gates, so the API has their status
+// and each node's healthGateAddress.
+func (d *Data) HasHealthGates() bool {
+	for _, nt := range d.NodeTypes {
+		if len(nt.HealthGates) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasFloors reports whether a node type has a minimum number of replicas.
+func (d *Data) HasFloors() bool {
+	for _, nt := range d.NodeTypes {
+		if nt.Floor > 0 {
+			return true
 		}
 	}
 	return false

@@ -24,6 +24,8 @@ func funcs() template.FuncMap {
 	f["goString"] = strconv.Quote
 	// oneLine keeps free text from breaking out of a // comment or a table row.
 	f["oneLine"] = func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	// mdCell keeps text inside one Markdown table cell, even within backquotes.
+	f["mdCell"] = func(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`) }
 	f["yamlString"] = func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	f["toYaml"] = func(v any) (string, error) {
 		b, err := yaml.Marshal(v)

@@ -137,6 +137,9 @@ func skip(name string, d *Data) bool {
 	if base := path.Base(name); strings.HasPrefix(base, "_") && !strings.HasPrefix(base, "__") { // helpers: defines only
 		return true
 	}
+	if strings.Contains(name, "_gates_") && !d.HasHealthGates() && !d.HasFloors() {
+		return true
+	}
 	return strings.Contains(name, "autoscaling") && !d.App.Spec.Autoscaling
 }
 

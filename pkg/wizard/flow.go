@@ -143,6 +143,9 @@ func Summary(app *model.Application) string {
 			replicas = *nt.Replicas
 		}
 		fmt.Fprintf(&b, "  node type %s: %s of %s, %d replica(s)", nt.Name, nt.Workload, nt.Image, replicas)
+		if nt.MinReplicas != nil {
+			fmt.Fprintf(&b, " (at least %d)", *nt.MinReplicas)
+		}
 		if len(nt.Ports) > 0 {
 			fmt.Fprintf(&b, ", ports %s", FormatPorts(nt.Ports))
 		}
@@ -151,6 +154,13 @@ func Summary(app *model.Application) string {
 		}
 		if len(nt.ConfigFiles) > 0 {
 			fmt.Fprintf(&b, ", config %s", strings.Join(nt.ConfigFiles, ", "))
+		}
+		if len(nt.HealthGates) > 0 {
+			var gates []string
+			for _, g := range nt.HealthGates {
+				gates = append(gates, g.Name+" (GET "+g.Path+" on "+g.Port+")")
+			}
+			fmt.Fprintf(&b, ", health gates %s", strings.Join(gates, ", "))
 		}
 		b.WriteString("\n")
 	}

@@ -157,6 +157,27 @@ func ParseReplicas(s string) (int32, error) {
 	return int32(n), model.ValidateReplicas(int32(n))
 }
 
+// ParseMinReplicas parses the floor of a node type's replicas, given its replicas; an empty
+// answer is no floor.
+func ParseMinReplicas(s, replicas string) (*int32, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a number", s)
+	}
+	r, err := strconv.ParseInt(strings.TrimSpace(replicas), 10, 32)
+	if err != nil {
+		r = n // replicas are checked on their own
+	}
+	m := int32(n)
+	if err := model.ValidateMinReplicas(m, int32(r)); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
 // DefaultKind derives the custom resource kind from the application name: "my-db" is MyDb.
 func DefaultKind(name string) string { return model.GoName(name) }
 

@@ -134,3 +134,21 @@ spec:
 		}
 	}
 }
+
+func TestParseMinReplicas(t *testing.T) {
+	if m, err := ParseMinReplicas(" ", "3"); m != nil || err != nil {
+		t.Errorf("no floor: %v, %v", m, err)
+	}
+	if m, err := ParseMinReplicas(" 2 ", "3"); err != nil || m == nil || *m != 2 {
+		t.Errorf("2 of 3: %v, %v", m, err)
+	}
+	for in, want := range map[string]string{
+		"two": `"two" is not a number`,
+		"0":   "must be at least 1 (leave minReplicas out for no floor)",
+		"4":   "minReplicas 4 is above replicas 3: the sample resource would run fewer replicas than the floor, which the CRD refuses; raise replicas or lower minReplicas",
+	} {
+		if m, err := ParseMinReplicas(in, "3"); m != nil || err == nil || err.Error() != want {
+			t.Errorf("ParseMinReplicas(%q): got %v, %v; want %s", in, m, err, want)
+		}
+	}
+}

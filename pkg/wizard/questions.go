@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,10 +101,14 @@ func (w *Wizard) askNodeTypes(ctx context.Context, app *model.Application) error
 }
 
 func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, configs []model.ConfigFile) error {
-	ports, storage, replicas := FormatPorts(nt.Ports), FormatStorage(nt.Storage), "1"
+	ports, storage, replicas, minReplicas := FormatPorts(nt.Ports), FormatStorage(nt.Storage), "1", ""
 	if nt.Replicas != nil {
 		replicas = strconv.Itoa(int(*nt.Replicas))
 	}
+	if nt.MinReplicas != nil {
+		minReplicas = strconv.Itoa(int(*nt.MinReplicas))
+	}
+	defReplicas := replicas
 	var s step
 	s.text(fmt.Sprintf("Node type %d: name (such as broker)", n), &nt.Name, false, nameCheck(model.NodeTypeName))
 	s.choice("Workload", &nt.Workload, model.StatefulSet, model.Deployment)
@@ -111,6 +116,15 @@ func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, con
 	s.text("Ports (name:port, such as http:8080,admin:9090)", &ports, true, func(p string) error { _, err := ParsePorts(p); return err })
 	s.text("Storage (name:mountPath:size, such as data:/var/data:1Gi)", &storage, true, func(v string) error { _, err := ParseStorage(v); return err })
 	s.text("Replicas", &replicas, false, func(r string) error { _, err := ParseReplicas(r); return err })
+	s.text("Minimum replicas (a floor for scale-downs, such as a quorum of 3)", &minReplicas, true, func(m string) error {
+		// The replicas answered just before; an empty answer kept the pre-filled value.
+		r := strings.TrimSpace(replicas)
+		if r == "" {
+			r = defReplicas
+		}
+		_, err := ParseMinReplicas(m, r)
+		return err
+	})
 	var names, mounted []string
 	for _, cf := range configs {
 		names = append(names, cf.Name)
@@ -145,11 +159,69 @@ func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, con
 		mounted = splitList(list)
 	}
 	r, err := ParseReplicas(replicas)
+	if err != nil {
+		return err
+	}
+	if nt.MinReplicas, err = ParseMinReplicas(minReplicas, replicas); err != nil {
+		return err
+	}
 	nt.Replicas, nt.ConfigFiles = &r, mounted
 	if len(nt.Ports) == 0 {
-		nt.Service = nil // a service needs a port
+		nt.Service = nil     // a service needs a port
+		nt.HealthGates = nil // and a health gate calls one
+		return nil
 	}
-	return err
+	return w.askHealthGates(ctx, nt)
+}
+
+// askHealthGates asks for the health gates of a node type that has ports. Only the name,
+// port, path and condition are asked; the rest keeps its value, or its default.
+func (w *Wizard) askHealthGates(ctx context.Context, nt *model.NodeType) error {
+	old := nt.HealthGates
+	var gates []model.HealthGate
+	more, err := w.Confirm(ctx, "Health gates for "+nt.Name+" (HTTP checks of its own state that a rollout waits for)?", len(old) > 0)
+	for i := 0; more && err == nil; i++ {
+		var g model.HealthGate
+		if i < len(old) {
+			g = old[i]
+		}
+		if err = w.askHealthGate(ctx, i+1, nt, gates, &g); err != nil {
+			break
+		}
+		gates = append(gates, g)
+		more, err = w.Confirm(ctx, "Another health gate of "+nt.Name+"?", i+1 < len(old))
+	}
+	if err != nil {
+		return err
+	}
+	nt.HealthGates = gates
+	return nil
+}
+
+func (w *Wizard) askHealthGate(ctx context.Context, n int, nt *model.NodeType, earlier []model.HealthGate, g *model.HealthGate) error {
+	var ports, names []string
+	for _, p := range nt.Ports {
+		ports = append(ports, p.Name)
+	}
+	for _, e := range earlier {
+		names = append(names, e.Name)
+	}
+	if !slices.Contains(ports, g.Port) {
+		g.Port = "" // a port that is gone: pick again
+	}
+	var s step
+	s.text(fmt.Sprintf("Health gate %d of %s: name (such as segments-loaded)", n, nt.Name), &g.Name, false,
+		func(name string) error { return model.ValidateGateName(name, names) })
+	s.choice("Port it calls", &g.Port, ports...)
+	s.text("HTTP path (such as /health)", &g.Path, false, model.ValidateGatePath)
+	s.text("Condition on the answer (CEL over status, body and text, such as body.loaded == true)", &g.Condition, true, model.ValidateGateCondition)
+	if err := w.ask(ctx, &s); err != nil || g.Condition == "" {
+		return err
+	}
+	var answer step
+	answer.text("What it answers when healthy (such as {\"loaded\": true}); the condition is checked on it", &g.HealthyAnswer, false,
+		func(body string) error { return model.ValidateGateAnswer(*g, body) })
+	return w.ask(ctx, &answer)
 }
 
 func (w *Wizard) askDependencies(ctx context.Context, app *model.Application) error {

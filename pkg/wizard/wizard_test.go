@@ -51,6 +51,8 @@ spec:
       storage: [{name: data, mountPath: /var/data, size: 1Gi}]
       configFiles: [broker-config]
       replicas: 3
+      minReplicas: 2
+      healthGates: [{name: ready, port: admin, path: /health, condition: body.loaded == true, healthyAnswer: '{"loaded": true}'}]
     - name: server
       workload: Deployment
       image: demo/server:1.0
@@ -122,10 +124,12 @@ func TestInputEndingAborts(t *testing.T) {
 func TestWholeDescriptionProblemsReaskAStep(t *testing.T) {
 	// The config file is mounted by no node type: fix the node types (third choice).
 	// Without the last answer, which confirms writing.
-	answers := strings.TrimSuffix(strings.Replace(demoAnswers(t), "3\nbroker-config\n", "3\n\n", 1), "\n")
+	answers := strings.TrimSuffix(strings.Replace(demoAnswers(t), "3\n2\nbroker-config\n", "3\n2\n\n", 1), "\n")
 	fix := "4\n" + // the step menu: Config files first, then Application name, Operator, Node types
-		"\n\n\n\n\n\nbroker-config\n\n" + // broker again, now mounting broker-config
-		"\n\n\n\n\n\n\n\n" // server as before
+		strings.Repeat("\n", 7) + "broker-config\n" + // broker again, now mounting broker-config
+		strings.Repeat("\n", 7) + // its health gate as before
+		"\n" + // another node type: yes, as before
+		strings.Repeat("\n", 10) // server as before
 	app, out, err := session(t, answers+fix, nil)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -155,5 +159,47 @@ func TestEditKeepsTheExample(t *testing.T) {
 	}
 	if !reflect.DeepEqual(loaded(t, app), start) {
 		t.Error("the description changed although every answer was accepted")
+	}
+}
+
+// A floor above the replicas, a path that is not absolute, a condition that does not
+// compile, a healthy answer the condition is false on and a gate name already taken are refused with the rules of validate, and asked again.
+func TestInvalidGateAnswersAreReasked(t *testing.T) {
+	answers := demoAnswers(t)
+	for _, r := range []struct{ old, new string }{
+		{"3\n2\nbroker-config\n", "3\n4\n2\nbroker-config\n"},
+		{"/health\nbody.loaded == true\n{\"loaded\": true}\n\n", "health\n/health\nbody..loaded\nbody.loaded == true\n{\"loaded\": false}\n{\"loaded\": true}\n" +
+			"y\nready\nlive\n1\n/live\n\n\n"},
+	} {
+		if strings.Count(answers, r.old) != 1 {
+			t.Fatalf("%q is not once in the answers", r.old)
+		}
+		answers = strings.Replace(answers, r.old, r.new, 1)
+	}
+	app, out, err := session(t, answers, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, msg := range []string{
+		"minReplicas 4 is above replicas 3",
+		`invalid path "health": must start with /`,
+		`invalid condition "body..loaded": ERROR: <input>:1:6: Syntax error: no viable alternative at input '..'`,
+		`duplicate health gate "ready"`,
+		"the gate fails on its own healthy answer: condition body.loaded == true is false",
+	} {
+		if !strings.Contains(out, msg) {
+			t.Errorf("output lacks %q", msg)
+		}
+	}
+	broker := loaded(t, app).Spec.NodeTypes[0]
+	if *broker.MinReplicas != 2 || len(broker.HealthGates) != 2 {
+		t.Fatalf("broker: minReplicas %v, gates %+v", broker.MinReplicas, broker.HealthGates)
+	}
+	live := broker.HealthGates[1]
+	if live.Name != "live" || live.Port != "http" || live.Path != "/live" || live.Condition != "" || live.Target != model.GateTargetPod || live.Status != 200 {
+		t.Errorf("second gate: %+v", live)
+	}
+	if !strings.Contains(Summary(app), "3 replica(s) (at least 2)") || !strings.Contains(Summary(app), "health gates ready (GET /health on admin), live (GET /live on http)") {
+		t.Errorf("summary:\n%s", Summary(app))
 	}
 }

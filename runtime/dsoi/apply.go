@@ -54,6 +54,9 @@ type Applier struct {
 	// manager's GetAPIReader(), uncached: reading events through the cache would watch every
 	// event in the cluster. Nil leaves such failures to the progress deadline.
 	APIReader client.Reader
+	// Gates runs health gates and remembers their checks between reconciles; it should live
+	// as long as the controller. Nil shares one for the whole process.
+	Gates *GateChecker
 }
 
 // Apply makes the live object match desired and says what it did. After a create or an

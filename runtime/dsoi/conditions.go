@@ -125,15 +125,22 @@ func SetRolloutConditions(conds *[]metav1.Condition, generation int64, r *Report
 	default:
 		set(ConditionProgressing, true, "RollingOut", "waiting for "+strings.Join(rolling, ", "))
 	}
-	// A refused resize is told beside any other problem: it stays until the spec changes.
-	refused := strings.Join(resizeRefusals(r.NodeSets), "; ")
+	// A refused resize or scale-down is told beside any other problem: it stays until the
+	// spec changes.
+	var refused, refusedReason string
+	for i, rf := range refusals(r.NodeSets) {
+		if i == 0 {
+			refusedReason = rf.reason
+		}
+		refused = joinNonEmpty(refused, rf.message)
+	}
 	switch {
 	case r.Halted:
 		set(ConditionDegraded, true, "UpgradeHalted", joinNonEmpty(upgrade.Message, refused))
 	case r.Failure != "":
 		set(ConditionDegraded, true, "NodeSetFailing", joinNonEmpty(r.Failure, refused))
 	case refused != "":
-		set(ConditionDegraded, true, "ResizeRefused", refused)
+		set(ConditionDegraded, true, refusedReason, refused)
 	default:
 		set(ConditionDegraded, false, "AsExpected", "no problem found")
 	}

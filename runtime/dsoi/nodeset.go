@@ -61,6 +61,12 @@ type NodeSet struct {
 	Service *corev1.ServiceSpec
 	Storage []Storage
 	Files   []File
+	// Gates are the node type's health gates (gates.go); GateAddress, when set, is the
+	// address (host:port or a URL) they call instead of the pods or the Service.
+	Gates       []Gate
+	GateAddress string
+	// MinReplicas is the floor a scale-down stops at (0: none); spec.stopped still stops.
+	MinReplicas int32
 }
 
 // Storage is a persistent volume of a node set: a volumeClaimTemplate of a StatefulSet, or

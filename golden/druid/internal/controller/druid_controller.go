@@ -209,6 +209,7 @@ func (r *DruidReconciler) options(cr *v1alpha1.Druid) dsoi.Options {
 		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
+		LastGates:        gatesFromStatus(cr.Status.NodeSets),
 	}
 }
 
@@ -274,7 +275,29 @@ func nodeSetStatus(report *dsoi.Report) []v1alpha1.DruidNodeSetStatus {
 			Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType,
 			Replicas: ns.Desired, ReadyReplicas: ns.Ready, UpdatedReplicas: ns.Updated,
 			Revision: ns.Revision, Phase: string(ns.Phase), Held: ns.Held, Message: ns.Message,
+			HealthGates: gatesToStatus(ns.Gates.Results), HealthGatesPassedFor: ns.Gates.PassedFor,
 		})
+	}
+	return out
+}
+
+// gatesFromStatus is the state of each node set's health gates as the status last stored it.
+func gatesFromStatus(nodeSets []v1alpha1.DruidNodeSetStatus) map[string]dsoi.NodeSetGates {
+	out := make(map[string]dsoi.NodeSetGates, len(nodeSets))
+	for _, ns := range nodeSets {
+		g := dsoi.NodeSetGates{PassedFor: ns.HealthGatesPassedFor}
+		for _, r := range ns.HealthGates {
+			g.Results = append(g.Results, dsoi.GateResult{Name: r.Name, State: r.State, Since: r.Since, Message: r.Message})
+		}
+		out[ns.Name] = g
+	}
+	return out
+}
+
+func gatesToStatus(results []dsoi.GateResult) []v1alpha1.DruidHealthGateStatus {
+	var out []v1alpha1.DruidHealthGateStatus
+	for _, r := range results {
+		out = append(out, v1alpha1.DruidHealthGateStatus{Name: r.Name, State: r.State, Since: truncated(r.Since), Message: r.Message})
 	}
 	return out
 }
@@ -317,6 +340,47 @@ var containerNames = map[v1alpha1.DruidNodeType]string{
 	v1alpha1.DruidNodeTypeOverlord:      "overlord",
 	v1alpha1.DruidNodeTypeMiddleManager: "middle-manager",
 	v1alpha1.DruidNodeTypeRouter:        "router",
+}
+
+// healthGates are the checks of Apache Druid's own state, from the description, that a
+// node set must pass before it counts as rolled out and the next node type in
+// deploymentOrder starts.
+var healthGates = map[v1alpha1.DruidNodeType][]dsoi.Gate{
+	v1alpha1.DruidNodeTypeCoordinator: {
+		// The node has joined the cluster (ZooKeeper confirmed its announcement).
+		{Name: "self-discovered", Service: false, Port: "http", Path: "/status/selfDiscovered/status", Status: 200,
+			Condition: "body.selfDiscovered == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1alpha1.DruidNodeTypeBroker: {
+		// The broker knows about all segments in the cluster and can route queries to them.
+		{Name: "segment-view-loaded", Service: false, Port: "http", Path: "/druid/broker/v1/loadstatus", Status: 200,
+			Condition: "body.inventoryInitialized == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1alpha1.DruidNodeTypeHistorical: {
+		// The historical has loaded the segments of its local cache and can serve queries on them.
+		{Name: "segment-cache-loaded", Service: false, Port: "http", Path: "/druid/historical/v1/loadstatus", Status: 200,
+			Condition: "body.cacheInitialized == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1alpha1.DruidNodeTypeOverlord: {
+		// The node has joined the cluster (ZooKeeper confirmed its announcement).
+		{Name: "self-discovered", Service: false, Port: "http", Path: "/status/selfDiscovered/status", Status: 200,
+			Condition: "body.selfDiscovered == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1alpha1.DruidNodeTypeMiddleManager: {
+		// The node has joined the cluster (ZooKeeper confirmed its announcement).
+		{Name: "self-discovered", Service: false, Port: "http", Path: "/status/selfDiscovered/status", Status: 200,
+			Condition: "body.selfDiscovered == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1alpha1.DruidNodeTypeRouter: {
+		// The node has joined the cluster (ZooKeeper confirmed its announcement).
+		{Name: "self-discovered", Service: false, Port: "http", Path: "/status/selfDiscovered/status", Status: 200,
+			Condition: "body.selfDiscovered == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+}
+
+// minReplicas are the floors of node types, from the description: a scale-down stops there.
+var minReplicas = map[v1alpha1.DruidNodeType]int32{
+	v1alpha1.DruidNodeTypeHistorical: 2,
 }
 
 // clusterFiles are the cluster-wide config files, shared by every node set that mounts them.
@@ -462,6 +526,9 @@ func desiredCluster(cr *v1alpha1.Druid) (*dsoi.Cluster, error) {
 			PodLabels:   kc.PodMetadata.Labels,
 			Annotations: kc.PodMetadata.Annotations,
 			Service:     kc.Service,
+			Gates:       healthGates[node.NodeType],
+			GateAddress: node.HealthGateAddress,
+			MinReplicas: minReplicas[node.NodeType],
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

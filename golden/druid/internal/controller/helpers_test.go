@@ -71,6 +71,7 @@ func newCluster(t *testing.T, edit func(*v1alpha1.Druid)) *v1alpha1.Druid {
 	}
 	cr := loadSample(t)
 	cr.Namespace = ns.Name
+	withAppHealth(cr)
 	if edit != nil {
 		edit(cr)
 	}
@@ -216,15 +217,21 @@ func workloads(t *testing.T, cr *v1alpha1.Druid) map[string]client.Object {
 func markRolledOut(t *testing.T, cr *v1alpha1.Druid) {
 	t.Helper()
 	for _, obj := range workloads(t, cr) {
+		var n int32
 		switch w := obj.(type) {
 		case *appsv1.StatefulSet:
-			n := *w.Spec.Replicas
+			n = *w.Spec.Replicas
 			revision := fmt.Sprintf("%s-%d", w.Name, w.Generation)
 			w.Status = appsv1.StatefulSetStatus{ObservedGeneration: w.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n,
 				UpdatedReplicas: n, AvailableReplicas: n, CurrentRevision: revision, UpdateRevision: revision}
 		case *appsv1.Deployment:
-			n := *w.Spec.Replicas
+			n = *w.Spec.Replicas
 			w.Status = appsv1.DeploymentStatus{ObservedGeneration: w.Generation, Replicas: n, ReadyReplicas: n, UpdatedReplicas: n, AvailableReplicas: n}
+		}
+		for _, node := range cr.Spec.Nodes {
+			if dsoi.ObjectName(cr.Name, node.Name) == obj.GetName() && len(healthGates[node.NodeType]) > 0 {
+				readyPods(t, cr, node, n)
+			}
 		}
 		if err := k8sClient.Status().Update(context.Background(), obj); err != nil {
 			t.Fatalf("mark %s rolled out: %v", obj.GetName(), err)
@@ -237,7 +244,7 @@ func markRolledOut(t *testing.T, cr *v1alpha1.Druid) {
 func rollOut(t *testing.T, cr *v1alpha1.Druid) (*v1alpha1.Druid, []string) {
 	t.Helper()
 	var all []string
-	for i := 0; i < 3*len(cr.Spec.Nodes)+3; i++ {
+	for i := 0; i < rollOutRounds(cr); i++ {
 		var got []string
 		cr, got = reconcile(t, cr)
 		all = append(all, got...)
@@ -246,8 +253,20 @@ func rollOut(t *testing.T, cr *v1alpha1.Druid) (*v1alpha1.Druid, []string) {
 		}
 		markRolledOut(t, cr)
 	}
-	t.Fatalf("still progressing after %d rounds: %+v", 3*len(cr.Spec.Nodes)+3, cr.Status.Conditions)
+	t.Fatalf("still progressing after %d rounds: %+v", rollOutRounds(cr), cr.Status.Conditions)
 	return cr, all
+}
+
+// rollOutRounds is how many reconciles a rollout of cr may take: three per node set,
+// plus as many as its health gates must pass in a row.
+func rollOutRounds(cr *v1alpha1.Druid) int {
+	n := 3*len(cr.Spec.Nodes) + 3
+	for _, node := range cr.Spec.Nodes {
+		for _, g := range healthGates[node.NodeType] {
+			n += g.Successes
+		}
+	}
+	return n
 }
 
 // images returns each node set's container image as its workload has it.

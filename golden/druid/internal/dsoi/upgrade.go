@@ -72,6 +72,12 @@ type rolloutState struct {
 	waiting string
 	// op is ClusterStopping or ClusterStarting while spec.stopped is being set or unset.
 	op string
+	// gateWait is how soon a health gate is due again (0: none is waiting); gateResponse
+	// quotes the first failing answer, for the event of a halt.
+	gateWait     time.Duration
+	gateResponse string
+	// events are the health gates' events.
+	events []Event
 }
 
 // nextUpgrade advances the upgrade bookkeeping by one reconcile. It is a pure function of the
@@ -128,9 +134,10 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 		return &next, events
 	}
 
-	halt := s.failure
+	halt, response := s.failure, ""
 	if halt == "" && opts.ProgressDeadline > 0 && now.Sub(next.NodeTypeStartedAt.Time) > opts.ProgressDeadline {
 		halt = fmt.Sprintf("node type %s has not rolled out within the progress deadline of %s: %s", s.current, opts.ProgressDeadline, s.waiting)
+		response = s.gateResponse
 	}
 	switch {
 	case halt != "" && (next.Phase != UpgradeHalted || next.Message != halt):
@@ -138,6 +145,11 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 		note := "Upgrade halted: " + halt
 		if opts.UpgradeOrdered {
 			note = fmt.Sprintf("Upgrade halted at node type %s; later node types are not touched until it recovers or the spec is fixed: %s", s.current, halt)
+		}
+		if response != "" {
+			// The answer that failed goes in the event only: in the status it would change
+			// the message, and write it, on every check.
+			note += "; last answer: " + response
 		}
 		events = append(events, Event{Warning: true, Reason: "UpgradeHalted", Action: "Upgrade", Note: note})
 	case halt == "" && next.Phase == UpgradeHalted:

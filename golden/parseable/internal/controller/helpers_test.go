@@ -216,16 +216,18 @@ func workloads(t *testing.T, cr *v1alpha1.Parseable) map[string]client.Object {
 func markRolledOut(t *testing.T, cr *v1alpha1.Parseable) {
 	t.Helper()
 	for _, obj := range workloads(t, cr) {
+		var n int32
 		switch w := obj.(type) {
 		case *appsv1.StatefulSet:
-			n := *w.Spec.Replicas
+			n = *w.Spec.Replicas
 			revision := fmt.Sprintf("%s-%d", w.Name, w.Generation)
 			w.Status = appsv1.StatefulSetStatus{ObservedGeneration: w.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n,
 				UpdatedReplicas: n, AvailableReplicas: n, CurrentRevision: revision, UpdateRevision: revision}
 		case *appsv1.Deployment:
-			n := *w.Spec.Replicas
+			n = *w.Spec.Replicas
 			w.Status = appsv1.DeploymentStatus{ObservedGeneration: w.Generation, Replicas: n, ReadyReplicas: n, UpdatedReplicas: n, AvailableReplicas: n}
 		}
+		_ = n
 		if err := k8sClient.Status().Update(context.Background(), obj); err != nil {
 			t.Fatalf("mark %s rolled out: %v", obj.GetName(), err)
 		}
@@ -237,7 +239,7 @@ func markRolledOut(t *testing.T, cr *v1alpha1.Parseable) {
 func rollOut(t *testing.T, cr *v1alpha1.Parseable) (*v1alpha1.Parseable, []string) {
 	t.Helper()
 	var all []string
-	for i := 0; i < 3*len(cr.Spec.Nodes)+3; i++ {
+	for i := 0; i < rollOutRounds(cr); i++ {
 		var got []string
 		cr, got = reconcile(t, cr)
 		all = append(all, got...)
@@ -246,8 +248,14 @@ func rollOut(t *testing.T, cr *v1alpha1.Parseable) (*v1alpha1.Parseable, []strin
 		}
 		markRolledOut(t, cr)
 	}
-	t.Fatalf("still progressing after %d rounds: %+v", 3*len(cr.Spec.Nodes)+3, cr.Status.Conditions)
+	t.Fatalf("still progressing after %d rounds: %+v", rollOutRounds(cr), cr.Status.Conditions)
 	return cr, all
+}
+
+// rollOutRounds is how many reconciles a rollout of cr may take: three per node set.
+func rollOutRounds(cr *v1alpha1.Parseable) int {
+	n := 3*len(cr.Spec.Nodes) + 3
+	return n
 }
 
 // images returns each node set's container image as its workload has it.

@@ -53,6 +53,9 @@ type Options struct {
 	// LastConditions are the CR's conditions as its status last stored them, so a problem
 	// already reported there (a refused resize) is not recorded as an event again.
 	LastConditions []metav1.Condition
+	// LastGates is the state of each node set's health gates as the status last stored it,
+	// by node set name: gates that passed for the current rollout are not checked again.
+	LastGates map[string]NodeSetGates
 }
 
 // NodeSetReport is the state of one node set after a reconcile.
@@ -65,6 +68,10 @@ type NodeSetReport struct {
 	Recreating bool
 	// Resize is the state of the node set's volumes (resize.go).
 	Resize
+	// Gates is the state of the node set's health gates (gates.go).
+	Gates NodeSetGates
+	// ScaleDownRefused says why replicas below the node type's minimum are not applied.
+	ScaleDownRefused string
 }
 
 // Report says what a reconcile did and found.
@@ -189,10 +196,14 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 	case state.upgrading || prev.InProgress():
 		report.Upgrade, report.Events = nextUpgrade(prev, state, &opts, now())
 	}
+	report.Events = append(report.Events, state.events...)
 	report.Events = append(report.Events, refusalEvents(report.NodeSets, opts.LastConditions)...)
 	report.Halted = state.op == "" && report.Upgrade.InProgress() && report.Upgrade.Phase == UpgradeHalted
 	if !report.Ready() {
 		report.RequeueAfter = requeueWhileRolling
+		if state.gateWait > 0 && state.gateWait < report.RequeueAfter {
+			report.RequeueAfter = state.gateWait // the next check of a health gate
+		}
 	}
 
 	// Old ConfigMaps go only once every node set runs its current spec: until then held node
@@ -222,7 +233,7 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 // types before it have not rolled out (when the order says so), and reports its rollout.
 func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet, opts Options, blocked bool,
 	apply func(client.Object) (Action, error), keep map[ObjectKey]bool, writes *int, state *rolloutState) (NodeSetReport, error) {
-	nr := NodeSetReport{Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType}
+	nr := NodeSetReport{Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType, Gates: opts.LastGates[ns.Name]}
 	hash, err := ConfigHash(c, ns)
 	if err != nil {
 		return nr, err
@@ -237,6 +248,9 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		return nr, err
 	}
 	nr.Refused = strings.Join(volumes.refused, "; ")
+	if err := a.holdFloor(ctx, c, ns, objs, &nr); err != nil {
+		return nr, err
+	}
 	workload := objs.workload()
 	plan, err := a.Plan(ctx, workload)
 	if err != nil {
@@ -302,6 +316,11 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		deleted, err := a.checkPods(ctx, c, ns, workload, state, opts.Now())
 		*writes += deleted
 		if err != nil {
+			return nr, err
+		}
+	}
+	if gatesToCheck(ns, &nr, state.op) {
+		if err := a.checkGates(ctx, c, ns, &nr, state, opts.Now()); err != nil {
 			return nr, err
 		}
 	}

@@ -162,6 +162,15 @@ type PinotNode struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	PinotConfig string `json:"pinotConfig,omitempty"`
+
+	// HealthGateAddress, when set, receives this node set's health gate calls (host:port or a
+	// URL, to which each gate's path is appended) instead of each pod or the node set's
+	// Service: for an operator that cannot reach the pods (run outside the cluster, through a
+	// proxy) and for tests. Each call names its pod in the X-Dsoi-Pod header.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^(https?://)?[^\s/]+(/[^\s]*)?$`
+	HealthGateAddress string `json:"healthGateAddress,omitempty"`
 }
 
 // PinotK8sConfig is a named group of Kubernetes settings for node sets.
@@ -329,6 +338,30 @@ type PinotNodeSetStatus struct {
 	// deploymentOrder.
 	// +optional
 	Held bool `json:"held,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+	// HealthGates are the results of the node type's health gates for its latest rollout.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	HealthGates []PinotHealthGateStatus `json:"healthGates,omitempty"`
+	// HealthGatesPassedFor is the revision and replica count every health gate last passed
+	// for. Until it names the current ones the node set has not rolled out, and the node
+	// types after it wait.
+	// +optional
+	HealthGatesPassedFor string `json:"healthGatesPassedFor,omitempty"`
+}
+
+// PinotHealthGateStatus is the state of one health gate of a node set.
+type PinotHealthGateStatus struct {
+	Name string `json:"name"`
+	// State is Passed, Failed (the last check failed) or Checking (passing, not yet as many
+	// times in a row as the gate asks).
+	State string `json:"state"`
+	// Since is when the gate entered its state.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
+	// Message says why the gate fails, or how far a Checking gate has got.
 	// +optional
 	Message string `json:"message,omitempty"`
 }

@@ -209,6 +209,7 @@ func (r *PinotReconciler) options(cr *v1beta1.Pinot) dsoi.Options {
 		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
+		LastGates:        gatesFromStatus(cr.Status.NodeSets),
 	}
 }
 
@@ -274,7 +275,29 @@ func nodeSetStatus(report *dsoi.Report) []v1beta1.PinotNodeSetStatus {
 			Name: ns.Name, Kind: ns.Kind, NodeType: ns.NodeType,
 			Replicas: ns.Desired, ReadyReplicas: ns.Ready, UpdatedReplicas: ns.Updated,
 			Revision: ns.Revision, Phase: string(ns.Phase), Held: ns.Held, Message: ns.Message,
+			HealthGates: gatesToStatus(ns.Gates.Results), HealthGatesPassedFor: ns.Gates.PassedFor,
 		})
+	}
+	return out
+}
+
+// gatesFromStatus is the state of each node set's health gates as the status last stored it.
+func gatesFromStatus(nodeSets []v1beta1.PinotNodeSetStatus) map[string]dsoi.NodeSetGates {
+	out := make(map[string]dsoi.NodeSetGates, len(nodeSets))
+	for _, ns := range nodeSets {
+		g := dsoi.NodeSetGates{PassedFor: ns.HealthGatesPassedFor}
+		for _, r := range ns.HealthGates {
+			g.Results = append(g.Results, dsoi.GateResult{Name: r.Name, State: r.State, Since: r.Since, Message: r.Message})
+		}
+		out[ns.Name] = g
+	}
+	return out
+}
+
+func gatesToStatus(results []dsoi.GateResult) []v1beta1.PinotHealthGateStatus {
+	var out []v1beta1.PinotHealthGateStatus
+	for _, r := range results {
+		out = append(out, v1beta1.PinotHealthGateStatus{Name: r.Name, State: r.State, Since: truncated(r.Since), Message: r.Message})
 	}
 	return out
 }
@@ -290,7 +313,7 @@ type configFile struct {
 var (
 	configFileControllerConf = configFile{name: "controller-conf", key: "pinot-controller.conf", fileName: "pinot-controller.conf", mountPath: "/var/pinot/controller/config", cluster: false, defaultContent: "controller.port=9000\ncontroller.data.dir=/var/pinot/controller/data\npinot.set.instance.id.to.hostname=true\ncontroller.task.scheduler.enabled=true\n"}
 	configFileBrokerConf     = configFile{name: "broker-conf", key: "pinot-broker.conf", fileName: "pinot-broker.conf", mountPath: "/var/pinot/broker/config", cluster: false, defaultContent: "pinot.broker.client.queryPort=8099\npinot.broker.routing.table.builder.class=random\npinot.set.instance.id.to.hostname=true\n"}
-	configFileServerConf     = configFile{name: "server-conf", key: "pinot-server.conf", fileName: "pinot-server.conf", mountPath: "/var/pinot/server/config", cluster: false, defaultContent: "pinot.server.netty.port=8098\npinot.server.adminapi.port=8097\npinot.server.instance.dataDir=/var/pinot/server/data/index\npinot.server.instance.segmentTarDir=/var/pinot/server/data/segment\npinot.set.instance.id.to.hostname=true\n"}
+	configFileServerConf     = configFile{name: "server-conf", key: "pinot-server.conf", fileName: "pinot-server.conf", mountPath: "/var/pinot/server/config", cluster: false, defaultContent: "pinot.server.netty.port=8098\npinot.server.adminapi.port=8097\npinot.server.instance.dataDir=/var/pinot/server/data/index\npinot.server.instance.segmentTarDir=/var/pinot/server/data/segment\npinot.server.starter.enableRealtimeOffsetBasedConsumptionStatusChecker=true\npinot.server.starter.realtimeConsumptionCatchupWaitMs=120000\npinot.set.instance.id.to.hostname=true\n"}
 	configFileMinionConf     = configFile{name: "minion-conf", key: "pinot-minion.conf", fileName: "pinot-minion.conf", mountPath: "/var/pinot/minion/config", cluster: false, defaultContent: "pinot.minion.port=9514\npinot.set.instance.id.to.hostname=true\n"}
 )
 
@@ -300,6 +323,27 @@ var containerNames = map[v1beta1.PinotNodeType]string{
 	v1beta1.PinotNodeTypeBroker:     "broker",
 	v1beta1.PinotNodeTypeServer:     "server",
 	v1beta1.PinotNodeTypeMinion:     "minion",
+}
+
+// healthGates are the checks of Apache Pinot's own state, from the description, that a
+// node set must pass before it counts as rolled out and the next node type in
+// deploymentOrder starts.
+var healthGates = map[v1beta1.PinotNodeType][]dsoi.Gate{
+	v1beta1.PinotNodeTypeController: {
+		// The controller has started and joined the cluster.
+		{Name: "controller-ready", Service: false, Port: "http", Path: "/health", Status: 200,
+			Condition: "", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1beta1.PinotNodeTypeBroker: {
+		// The broker has built its routing to the servers of every table.
+		{Name: "routing-ready", Service: false, Port: "http", Path: "/health", Status: 200,
+			Condition: "", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+	v1beta1.PinotNodeTypeServer: {
+		// The server has loaded every segment assigned to it, and its consuming segments have caught up.
+		{Name: "segments-loaded", Service: false, Port: "admin", Path: "/health/readiness", Status: 200,
+			Condition: "", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
 }
 
 // clusterFiles are the cluster-wide config files, shared by every node set that mounts them.
@@ -411,6 +455,8 @@ func desiredCluster(cr *v1beta1.Pinot) (*dsoi.Cluster, error) {
 			PodLabels:   kc.PodMetadata.Labels,
 			Annotations: kc.PodMetadata.Annotations,
 			Service:     kc.Service,
+			Gates:       healthGates[node.NodeType],
+			GateAddress: node.HealthGateAddress,
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

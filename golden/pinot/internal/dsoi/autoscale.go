@@ -248,11 +248,3 @@ func CPUUtilization(pods []corev1.Pod, usage map[string]resource.Quantity) (floa
 	}
 	return float64(used) * 100 / float64(requested), nil
 }
-
-// excerpt shortens a response for a message.
-func excerpt(b []byte) string {
-	if len(b) > 80 {
-		return string(b[:80]) + "..."
-	}
-	return string(b)
-}

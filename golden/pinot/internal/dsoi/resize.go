@@ -624,20 +624,32 @@ func fileSystemResizePending(claim *corev1.PersistentVolumeClaim) *corev1.Persis
 	return nil
 }
 
-// resizeRefusals lists the refusals of every node set.
-func resizeRefusals(nodeSets []NodeSetReport) []string {
-	var out []string
+// refusal is a change of the spec that is not applied: it stays in the Degraded condition
+// until the spec changes.
+type refusal struct {
+	reason, action, message string
+}
+
+// refusals lists the refusals of every node set: sizes of volumes, then scale-downs below a
+// node type's minimum.
+func refusals(nodeSets []NodeSetReport) []refusal {
+	var out []refusal
 	for _, ns := range nodeSets {
 		if ns.Refused != "" {
-			out = append(out, ns.Refused)
+			out = append(out, refusal{"ResizeRefused", "Resize", ns.Refused})
+		}
+	}
+	for _, ns := range nodeSets {
+		if ns.ScaleDownRefused != "" {
+			out = append(out, refusal{"ScaleDownRefused", "Scale", ns.ScaleDownRefused})
 		}
 	}
 	return out
 }
 
-// refusalEvents returns a ResizeRefused warning for each refusal that the Degraded condition
-// of last (the conditions as the status last stored them) does not already report, so a
-// refusal is told once, not on every reconcile.
+// refusalEvents returns a warning for each refusal that the Degraded condition of last (the
+// conditions as the status last stored them) does not already report, so a refusal is told
+// once, not on every reconcile.
 func refusalEvents(nodeSets []NodeSetReport, last []metav1.Condition) []Event {
 	reported := ""
 	for _, cond := range last {
@@ -646,9 +658,9 @@ func refusalEvents(nodeSets []NodeSetReport, last []metav1.Condition) []Event {
 		}
 	}
 	var out []Event
-	for _, refusal := range resizeRefusals(nodeSets) {
-		if !strings.Contains(reported, refusal) {
-			out = append(out, Event{Warning: true, Reason: "ResizeRefused", Action: "Resize", Note: refusal})
+	for _, r := range refusals(nodeSets) {
+		if !strings.Contains(reported, r.message) {
+			out = append(out, Event{Warning: true, Reason: r.reason, Action: r.action, Note: r.message})
 		}
 	}
 	return out
