@@ -932,7 +932,7 @@ func TestValidateHealthGates(t *testing.T) {
 		{
 			name:  "a condition without a healthy answer",
 			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: body.ready")},
-			want: []string{`demo.yaml:33: ` + gate + `.healthyAnswer: is required with a condition: what the endpoint answers when server is healthy, such as {"ready": true}; the condition is checked on it`},
+			want:  []string{`demo.yaml:33: ` + gate + `.healthyAnswer: is required with a condition: what the endpoint answers when server is healthy, such as {"ready": true}; the condition is checked on it`},
 		},
 		{
 			name: "a condition that fails on its own healthy answer (a misspelt field)",
