@@ -21,8 +21,9 @@ type App struct {
 		Dependencies    []Dependency `json:"dependencies"`
 		DeploymentOrder []string     `json:"deploymentOrder"`
 		NodeTypes       []struct {
-			Name        string   `json:"name"`
-			ConfigFiles []string `json:"configFiles"`
+			Name        string       `json:"name"`
+			ConfigFiles []string     `json:"configFiles"`
+			HealthGates []HealthGate `json:"healthGates"`
 		} `json:"nodeTypes"`
 		Autoscaling bool `json:"autoscaling"`
 		Operator    struct {
@@ -50,6 +51,24 @@ type Dependency struct {
 		Env  string `json:"env"`
 		Type string `json:"type"`
 	} `json:"fields"`
+}
+
+// HealthGate is a health gate of a node type: the path it asks and what a healthy
+// application answers there.
+type HealthGate struct {
+	Name          string `json:"name"`
+	Path          string `json:"path"`
+	HealthyAnswer string `json:"healthyAnswer"`
+}
+
+// GatesOf returns the health gates of a node type.
+func (a *App) GatesOf(nodeType string) []HealthGate {
+	for _, nt := range a.Spec.NodeTypes {
+		if nt.Name == nodeType {
+			return nt.HealthGates
+		}
+	}
+	return nil
 }
 
 // Field is the CR field (in an app config group or spec.clusterConfig) holding the file.

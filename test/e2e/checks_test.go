@@ -474,6 +474,11 @@ func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) {
 
 // event returns "" when an event of that type and reason regarding the CR happened since.
 func (s *suite) event(eventType, reason string, since time.Time) string {
+	return s.eventNoting(eventType, reason, since, "")
+}
+
+// eventNoting is event for an event whose note contains text.
+func (s *suite) eventNoting(eventType, reason string, since time.Time, text string) string {
 	var list eventsv1.EventList
 	if err := s.c.List(s.ctx, &list, client.InNamespace(s.ns)); err != nil {
 		return err.Error()
@@ -484,11 +489,11 @@ func (s *suite) event(eventType, reason string, since time.Time) string {
 			last = e.Series.LastObservedTime.Time
 		}
 		if e.Regarding.Kind == s.gvk.Kind && e.Regarding.Name == s.name && e.Type == eventType && e.Reason == reason &&
-			!last.Before(since.Add(-time.Second)) {
+			!last.Before(since.Add(-time.Second)) && strings.Contains(e.Note, text) {
 			return ""
 		}
 	}
-	return fmt.Sprintf("no %s event %s regarding %s %s", eventType, reason, s.gvk.Kind, s.name)
+	return fmt.Sprintf("no %s event %s regarding %s %s with %q", eventType, reason, s.gvk.Kind, s.name, text)
 }
 
 // dump logs the CR's status, its events and the pods, to explain a failure. It runs in a

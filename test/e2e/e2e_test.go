@@ -73,6 +73,8 @@ type suite struct {
 	ns, name string // the CR's namespace and name
 	w        *Watcher
 	fig      figures
+	// health plays the application's health endpoints for its health gates.
+	health *appHealth
 }
 
 // figures are the measurements reported per case.
@@ -80,6 +82,10 @@ type figures struct {
 	toAvailable, upgrade, halt time.Duration
 	upgradeFrom, upgradeTo     time.Time
 	idle                       Requests
+	// gateToNext is the time from a health gate's first passing answer to the next node type
+	// starting; idleGateCalls the gate calls during the idle minute.
+	gateToNext    time.Duration
+	idleGateCalls int
 }
 
 func runCase(t *testing.T, root, bin, name string) {
@@ -128,8 +134,11 @@ func runCase(t *testing.T, root, bin, name string) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
+	health := newAppHealth(app)
+	t.Cleanup(health.Close)
+	health.address(app, CR{sample})
 	s := &suite{ctx: ctx, c: c, cluster: cluster, app: app, sample: CR{sample}, gvk: sample.GroupVersionKind(),
-		ns: ns, name: sample.GetName(), w: watchWorkloads(ctx, c, ns)}
+		ns: ns, name: sample.GetName(), w: watchWorkloads(ctx, c, ns), health: health}
 	s.op = startOperator(t, manager, cluster.Kubeconfig, filepath.Join(work, "manager.log"))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -145,6 +154,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"install", s.install},
 		{"ordered-upgrade", s.upgrade},
 		{"halt-and-resume", s.haltAndResume},
+		{"health-gates", s.healthGates},
 		{"config-change", s.configChange},
 		{"recreate-service", s.recreateService},
 		{"remove-node-set", s.removeNodeSet},
@@ -485,7 +495,7 @@ func (s *suite) pause(t *testing.T) {
 // operator must write nothing.
 func (s *suite) idle(t *testing.T) {
 	eventually(t, rollout, "the cluster to settle", func() string { return s.settled(s.get(t), 0) })
-	from := time.Now()
+	from, calls := time.Now(), s.health.count()
 	consistently(t, time.Minute, "the operator must keep running", func() string {
 		if err := s.op.Running(); err != nil {
 			return err.Error()
@@ -497,8 +507,11 @@ func (s *suite) idle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.fig.idle = req
-	t.Logf("idle minute: the operator sent %s", req)
+	s.fig.idle, s.fig.idleGateCalls = req, s.health.count()-calls
+	t.Logf("idle minute: the operator sent %s, and %d health gate calls", req, s.fig.idleGateCalls)
+	if s.fig.idleGateCalls != 0 {
+		t.Errorf("the operator called health gates %d times during an idle minute, want none", s.fig.idleGateCalls)
+	}
 	if req.Writes != 0 {
 		t.Errorf("the operator wrote during an idle minute (%s to %s): %s\n%s", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano),
 			req, strings.Join(req.WriteLog, "\n"))
@@ -531,12 +544,12 @@ func (s *suite) report(t *testing.T) {
 	}
 	name := s.app.Metadata.Name
 	mib := float64(rss) / (1 << 20)
-	t.Logf("%s: Available %s after apply; ordered upgrade %s (%d reconciles, %s: %.2f writes and %.2f reads per reconcile); halt detected in %s; idle minute %d writes, %d reads; peak RSS %.1f MiB",
+	t.Logf("%s: Available %s after apply; ordered upgrade %s (%d reconciles, %s: %.2f writes and %.2f reads per reconcile); halt detected in %s; gate passed to next node type %s; idle minute %d writes, %d reads; peak RSS %.1f MiB",
 		name, s.fig.toAvailable.Round(time.Millisecond), s.fig.upgrade.Round(time.Millisecond), reconciles, req,
-		perReconcile(req.Writes), perReconcile(req.Reads), s.fig.halt.Round(time.Millisecond), s.fig.idle.Writes, s.fig.idle.Reads, mib)
+		perReconcile(req.Writes), perReconcile(req.Reads), s.fig.halt.Round(time.Millisecond), s.fig.gateToNext.Round(time.Millisecond), s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	if os.Getenv("DSOI_E2E_BENCH") == "1" {
-		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
-			name, s.fig.toAvailable.Seconds(), s.fig.upgrade.Seconds(), s.fig.halt.Seconds(), reconciles,
+		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%.3f s-gate-to-next\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
+			name, s.fig.toAvailable.Seconds(), s.fig.upgrade.Seconds(), s.fig.halt.Seconds(), s.fig.gateToNext.Seconds(), reconciles,
 			perReconcile(req.Writes), perReconcile(req.Reads), req.Conflicts, s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	}
 }
