@@ -146,6 +146,19 @@ func (s *suite) healthGates(t *testing.T) {
 		return s.eventNoting(corev1.EventTypeWarning, "UpgradeHalted", start, `last answer: status 503: {"loading": 42}`)
 	})
 	eventually(t, 30*time.Second, "a GateFailed event", func() string { return s.event(corev1.EventTypeWarning, "GateFailed", start) })
+	// The operator killed while the gate fails: the new process must not let the rollout
+	// through unchecked (its memory of the checks is gone, the status is not).
+	if err := s.op.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	consistently(t, 15*time.Second, "the later node types to stay put after a restart", func() string {
+		for name, w := range s.snapshot(t, later) {
+			if w.Image() != before[name].Image() {
+				return fmt.Sprintf("node set %s moved to %s after the operator restarted, while %s's gate failed", name, w.Image(), gated)
+			}
+		}
+		return ""
+	})
 	for name, w := range s.snapshot(t, later) {
 		if w.Image() != before[name].Image() {
 			t.Errorf("node set %s of a later node type moved to %s while %s's gate failed", name, w.Image(), gated)

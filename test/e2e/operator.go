@@ -68,29 +68,18 @@ type Operator struct {
 	logPath string
 	exited  chan struct{}
 	waitErr error
+	// binary and kubeconfig start it again (Restart).
+	binary, kubeconfig string
 }
 
 // startOperator runs the manager against a cluster. It logs at level 5, where
 // controller-runtime writes one "Reconciling" line per reconcile: the tests count them.
 func startOperator(t *testing.T, binary, kubeconfig, logPath string) *Operator {
 	t.Helper()
-	logFile, err := os.Create(logPath)
-	if err != nil {
+	o := &Operator{logPath: logPath, binary: binary, kubeconfig: kubeconfig}
+	if err := o.start(os.O_CREATE | os.O_TRUNC); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "--health-probe-bind-address=0", "--metrics-bind-address=0",
-		"--zap-log-level=5", "--zap-time-encoding=rfc3339nano")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the operator: %v", err)
-	}
-	o := &Operator{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	go func() {
-		o.waitErr = cmd.Wait()
-		logFile.Close()
-		close(o.exited)
-	}()
 	t.Cleanup(func() {
 		o.Stop()
 		if t.Failed() {
@@ -98,6 +87,39 @@ func startOperator(t *testing.T, binary, kubeconfig, logPath string) *Operator {
 		}
 	})
 	return o
+}
+
+func (o *Operator) start(flags int) error {
+	logFile, err := os.OpenFile(o.logPath, os.O_WRONLY|os.O_APPEND|flags, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(o.binary, "--health-probe-bind-address=0", "--metrics-bind-address=0",
+		"--zap-log-level=5", "--zap-time-encoding=rfc3339nano")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+o.kubeconfig)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("start the operator: %w", err)
+	}
+	o.cmd, o.exited, o.waitErr = cmd, make(chan struct{}), nil
+	exited := o.exited
+	go func() {
+		o.waitErr = cmd.Wait()
+		logFile.Close()
+		close(exited)
+	}()
+	return nil
+}
+
+// Kill ends the manager at once (SIGKILL, no shutdown) and starts a new process, which
+// carries on from what the cluster and the CR's status say. The log goes on in the same file.
+func (o *Operator) Kill() error {
+	if o.Running() == nil {
+		_ = o.cmd.Process.Kill()
+		<-o.exited
+	}
+	return o.start(0)
 }
 
 // Running reports an error when the manager has exited.
