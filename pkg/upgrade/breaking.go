@@ -79,6 +79,10 @@ func breakingChanges(old, next *model.Application) []string {
 			add("node type %s changes from a %s to a %s: its workloads are deleted and created again (pods restart; a StatefulSet's per-pod volumes are not reused)",
 				t.Name, before.Workload, t.Workload)
 		}
+		if was, now := floorOf(before), floorOf(t); ok && now > was {
+			add("node type %s needs at least %d replicas (minReplicas, was %d): the API server rejects any edit of a node of that type with fewer until its replicas are raised; "+
+				"running node sets keep their size", t.Name, now, was)
+		}
 	}
 	for _, t := range old.Spec.NodeTypes {
 		if _, removed := oldNodes[t.Name]; removed {
@@ -121,6 +125,14 @@ func breakingChanges(old, next *model.Application) []string {
 		}
 	}
 	return out
+}
+
+// floorOf is a node type's minReplicas, 0 for none.
+func floorOf(t model.NodeType) int32 {
+	if t.MinReplicas == nil {
+		return 0
+	}
+	return *t.MinReplicas
 }
 
 // fieldChanges lists removed, renamed, retyped and newly required fields of one dependency.

@@ -46,6 +46,8 @@ func TestBreakingChanges(t *testing.T) {
 		}, []string{"dependency kafka is new and required"}},
 		{"removed config file", func(a *model.Application) { a.Spec.ConfigFiles = a.Spec.ConfigFiles[1:] },
 			[]string{"config file controller-conf is removed"}},
+		{"a new floor", func(a *model.Application) { three := int32(3); a.Spec.NodeTypes[1].MinReplicas = &three },
+			[]string{"node type broker needs at least 3 replicas (minReplicas, was 0)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
