@@ -84,8 +84,9 @@ type figures struct {
 	idle                       Requests
 	// gateToNext is the time from a health gate's first passing answer to the next node type
 	// starting; idleGateCalls the gate calls during the idle minute.
-	gateToNext    time.Duration
-	idleGateCalls int
+	gateToNext            time.Duration
+	idleGateCalls         int
+	gateCallsPerReconcile float64
 }
 
 func runCase(t *testing.T, root, bin, name string) {
@@ -548,8 +549,8 @@ func (s *suite) report(t *testing.T) {
 		name, s.fig.toAvailable.Round(time.Millisecond), s.fig.upgrade.Round(time.Millisecond), reconciles, req,
 		perReconcile(req.Writes), perReconcile(req.Reads), s.fig.halt.Round(time.Millisecond), s.fig.gateToNext.Round(time.Millisecond), s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	if os.Getenv("DSOI_E2E_BENCH") == "1" {
-		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%.3f s-gate-to-next\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
-			name, s.fig.toAvailable.Seconds(), s.fig.upgrade.Seconds(), s.fig.halt.Seconds(), s.fig.gateToNext.Seconds(), reconciles,
+		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%.3f s-gate-to-next\t%.2f gate-calls/reconcile\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
+			name, s.fig.toAvailable.Seconds(), s.fig.upgrade.Seconds(), s.fig.halt.Seconds(), s.fig.gateToNext.Seconds(), s.fig.gateCallsPerReconcile, reconciles,
 			perReconcile(req.Writes), perReconcile(req.Reads), req.Conflicts, s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	}
 }

@@ -117,7 +117,7 @@ func (s *suite) healthGates(t *testing.T) {
 	before := s.snapshot(t, later)
 
 	s.health.setHealthy(gated, false)
-	start := time.Now()
+	start, callsBefore := time.Now(), s.health.count()
 	gen := s.edit(t, func(cr CR) {
 		cr.Object["spec"].(map[string]any)["progressDeadlineSeconds"] = int64(20)
 		for _, k := range cr.K8sConfigNames() {
@@ -166,6 +166,18 @@ func (s *suite) healthGates(t *testing.T) {
 	}
 	if len(later) == 0 {
 		t.Logf("%s is the last node type: there is no later node type to hold", gated)
+	}
+
+	// While the gate fails: gate calls and API requests per reconcile (the check itself is no
+	// API request; the reconciles come from the interval and the status writes).
+	if reconciles, err := s.op.Reconciles(start, time.Now()); err == nil && reconciles > 0 {
+		req, err := countRequests(s.cluster.AuditLog(), managerAgent, start, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.fig.gateCallsPerReconcile = float64(s.health.count()-callsBefore) / float64(reconciles)
+		t.Logf("while the gate failed: %d reconciles, %.2f gate calls and %.2f API requests per reconcile",
+			reconciles, s.fig.gateCallsPerReconcile, float64(req.Writes+req.Reads)/float64(reconciles))
 	}
 
 	// Healthy again: the next node type starts right after the first passing check.
