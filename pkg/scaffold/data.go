@@ -258,6 +258,17 @@ func (d *Data) HasFloors() bool {
 	return false
 }
 
+// HasStatefulSets reports whether a node type runs as a StatefulSet, so the generated tests
+// include replacing its unready pods first.
+func (d *Data) HasStatefulSets() bool {
+	for _, nt := range d.NodeTypes {
+		if nt.Workload == "StatefulSet" {
+			return true
+		}
+	}
+	return false
+}
+
 // HasStatefulStorage reports whether a StatefulSet node type has storage, so the generated
 // tests include the immutable-field (storage size) case.
 func (d *Data) HasStatefulStorage() bool {

@@ -78,8 +78,10 @@ func TestDeleteStuckPods(t *testing.T) {
 	})
 }
 
-// Recovery goes one pod at a time, and only pods that are really stuck go: a pod that runs
-// and is merely not ready (loading segments, catching up a log) is never deleted.
+// Unready pods of the old revision are replaced first, one at a time, in name order: stuck
+// ones (the StatefulSet never replaces them) and those merely not ready (the rollout restarts
+// them anyway, after taking ready pods down). Ready pods and the new revision's are left to
+// the StatefulSet.
 func TestDeleteStuckPodsOneAtATime(t *testing.T) {
 	ctx, c, a, cluster := setup(t)
 	sts := rollingStatefulSet(t, a, cluster, nil)
@@ -90,9 +92,11 @@ func TestDeleteStuckPodsOneAtATime(t *testing.T) {
 
 	recovering := stuckPodCandidate(cluster, "controller", "basic-controller-0", "rev-1")
 	crashing := stuckPodCandidate(cluster, "controller", "basic-controller-1", "rev-1")
-	crashing.Finalizers = []string{"example.com/hold"} // so its deletion takes a while
 	pendingBriefly := stuckPodCandidate(cluster, "controller", "basic-controller-2", "rev-1")
 	unschedulable := stuckPodCandidate(cluster, "controller", "basic-controller-3", "rev-1")
+	for _, p := range []*corev1.Pod{recovering, crashing, pendingBriefly, unschedulable} {
+		p.Finalizers = []string{"example.com/hold"} // so its deletion takes a while
+	}
 	ready := stuckPodCandidate(cluster, "controller", "basic-controller-4", "rev-1")
 	updated := stuckPodCandidate(cluster, "controller", "basic-controller-5", "rev-2")
 	pods := []*corev1.Pod{recovering, crashing, pendingBriefly, unschedulable, ready, updated}
@@ -134,32 +138,41 @@ func TestDeleteStuckPodsOneAtATime(t *testing.T) {
 		}
 		var wantEvents []string
 		for _, note := range want {
+			if strings.HasSuffix(note, " unready") {
+				wantEvents = append(wantEvents, "Normal ReplacedUnreadyPod Deleted pod "+strings.TrimSuffix(note, " unready")+
+					" of old revision rev-1, which is not ready: the rollout to rev-2 restarts it anyway, and replacing it first keeps the ready pods up")
+				continue
+			}
 			wantEvents = append(wantEvents, "Warning DeletedStuckPod Deleted pod "+note+"; the StatefulSet would never replace it with rev-2 by itself")
 		}
 		if got := drain(rec); !slices.Equal(got, wantEvents) {
 			t.Errorf("%s: events %q, want %q", step, got, wantEvents)
 		}
 	}
-
-	pass("first", []string{"basic-controller-1 of old revision rev-1: container app is in CrashLoopBackOff: back-off 40s"})
-	if got := live(t, c, crashing); got.DeletionTimestamp == nil {
-		t.Fatalf("%s is not being deleted", crashing.Name)
+	gone := func(pod *corev1.Pod) {
+		t.Helper()
+		p := live(t, c, pod)
+		if p.DeletionTimestamp == nil {
+			t.Fatalf("%s is not being deleted", pod.Name)
+		}
+		p.Finalizers = nil
+		if err := c.Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		checkPodsDeleted(t, c, pods, deleted)
 	}
+
+	pass("first", []string{"basic-controller-0 unready"})
 	pass("while a pod is terminating", nil)
-
-	crashing = live(t, c, crashing)
-	crashing.Finalizers = nil
-	if err := c.Update(ctx, crashing); err != nil {
-		t.Fatal(err)
-	}
-	checkPodsDeleted(t, c, pods, deleted)
-	pass("once it is gone", []string{"basic-controller-3 of old revision rev-1: Pending for 6m0s: 0/3 nodes are available: 3 Insufficient memory."})
-	pass("then", nil) // basic-controller-2 has been pending for a minute only
-
-	clk.advance(4*time.Minute + time.Second)
-	pass("past the bound", []string{"basic-controller-2 of old revision rev-1: Pending for 5m1s: container app is in ContainerCreating"})
+	gone(recovering)
+	pass("then", []string{"basic-controller-1 of old revision rev-1: container app is in CrashLoopBackOff: back-off 40s"})
+	gone(crashing)
+	pass("then", []string{"basic-controller-2 unready"})
+	gone(pendingBriefly)
+	pass("then", []string{"basic-controller-3 of old revision rev-1: Pending for 6m0s: 0/3 nodes are available: 3 Insufficient memory."})
+	gone(unschedulable)
 	clk.advance(time.Hour)
-	pass("an hour later", nil)
+	pass("an hour later", nil) // the ready pod and the new revision's stay
 	checkPodsDeleted(t, c, pods, deleted)
 }
 

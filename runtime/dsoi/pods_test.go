@@ -216,13 +216,15 @@ func TestStuckPod(t *testing.T) {
 	terminating.DeletionTimestamp = &metav1.Time{Time: now}
 
 	tests := map[string]struct {
-		pods []corev1.Pod
-		want string // the pod picked, "" for none
+		pods  []corev1.Pod
+		want  string // the pod picked, "" for none
+		stuck bool   // it is stuck, not merely slow
 	}{
-		"none stuck":           {pods: []corev1.Pod{recovering, readyOld, newPending}},
-		"the first stuck":      {pods: []corev1.Pod{recovering, readyOld, newPending, stuck1, stuck2}, want: "p-3"},
-		"none while deleting":  {pods: []corev1.Pod{recovering, stuck1, stuck2, terminating}},
-		"a pod of no revision": {pods: []corev1.Pod{pod("stray", "", false, corev1.PodFailed)}},
+		"none unready on the old revision": {pods: []corev1.Pod{readyOld, newPending}},
+		"merely not ready still goes first": {pods: []corev1.Pod{recovering, readyOld, newPending}, want: "p-0"},
+		"the first by name":                 {pods: []corev1.Pod{readyOld, newPending, stuck1, stuck2}, want: "p-3", stuck: true},
+		"none while deleting":               {pods: []corev1.Pod{recovering, stuck1, stuck2, terminating}},
+		"a pod of no revision":              {pods: []corev1.Pod{pod("stray", "", false, corev1.PodFailed)}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -231,8 +233,8 @@ func TestStuckPod(t *testing.T) {
 			if got != nil {
 				name = got.Name
 			}
-			if name != tt.want || (got != nil) != (why != "") {
-				t.Errorf("stuckPod = %q (%q), want %q", name, why, tt.want)
+			if name != tt.want || (why != "") != tt.stuck {
+				t.Errorf("stuckPod = %q (%q), want %q (stuck %v)", name, why, tt.want, tt.stuck)
 			}
 		})
 	}

@@ -311,6 +311,66 @@ func TestUpgradeHaltsOnCrashAndResumes(t *testing.T) {
 	}
 }
 
+// While a StatefulSet rolls, a pod not ready on the old revision is replaced before any ready
+// one: the rollout restarts it anyway, and Kubernetes would take a ready pod down first.
+func TestUnreadyPodIsReplacedFirst(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	var node v1beta1.PinotNode
+	for _, n := range cr.Spec.Nodes {
+		if n.Kind == dsoi.KindStatefulSet {
+			node = n
+			break
+		}
+	}
+	if node.Name == "" {
+		t.Fatal("the sample has no StatefulSet node")
+	}
+	ctx := context.Background()
+	sts := &appsv1.StatefulSet{}
+	get(t, cr, dsoi.ObjectName(cr.Name, node.Name), sts)
+	old := sts.Status.UpdateRevision
+	// The StatefulSet starts rolling a new revision, as its controller reports it.
+	sts.Status.UpdateRevision, sts.Status.UpdatedReplicas = old+"-next", 0
+	if err := k8sClient.Status().Update(ctx, sts); err != nil {
+		t.Fatal(err)
+	}
+	pod := func(suffix string, ready bool) *corev1.Pod {
+		t.Helper()
+		labels := dsoi.Labels(AppName, cr.Name, node.Name, string(node.NodeType))
+		labels[appsv1.ControllerRevisionHashLabelKey] = old
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: dsoi.ObjectName(cr.Name, node.Name) + suffix, Namespace: cr.Namespace, Labels: labels},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: containerNames[node.NodeType], Image: "old"}}},
+		}
+		if err := k8sClient.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		status := corev1.ConditionFalse
+		if ready {
+			status = corev1.ConditionTrue
+		}
+		p.Status.Phase = corev1.PodRunning
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
+		if err := k8sClient.Status().Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ready, unready := pod("-old-0", true), pod("-old-1", false)
+
+	_, got := reconcile(t, cr)
+	if !exists(t, cr, ready.Name, &corev1.Pod{}) {
+		t.Errorf("ready pod %s of the old revision was deleted", ready.Name)
+	}
+	if exists(t, cr, unready.Name, &corev1.Pod{}) {
+		t.Errorf("unready pod %s of the old revision is still there", unready.Name)
+	}
+	if !hasEvent(got, "Normal ReplacedUnreadyPod") {
+		t.Errorf("events %v, want ReplacedUnreadyPod", got)
+	}
+}
+
 func TestUpgradeHaltsAtTheProgressDeadline(t *testing.T) {
 	cr := newCluster(t, func(cr *v1beta1.Pinot) { cr.Spec.ProgressDeadlineSeconds = ptrTo(int32(60)) })
 	cr, _ = rollOut(t, cr)

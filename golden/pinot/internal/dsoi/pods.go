@@ -209,11 +209,12 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// deleteStuckPods deletes a StatefulSet pod that runs an old revision, is not ready and is
-// stuck, at most one per call. The StatefulSet controller never replaces a pod that is not
-// ready (kubernetes issue 67250), so after a bad spec is fixed the rollout would wait forever
-// for a pod that cannot recover. A pod that may still recover is left alone: deleting it
-// would throw away the data it is loading, and deleting several would take out a quorum.
+// deleteStuckPods replaces, at most one per call, a StatefulSet pod that runs an old revision
+// and is not ready. The rollout would restart it anyway, but the StatefulSet controller goes
+// from the highest ordinal down: it takes ready pods down first while this one stays down,
+// and never replaces a stuck one at all (kubernetes issue 67250), so after a bad spec is fixed
+// the rollout would wait forever. Replacing the unready pod first keeps every ready pod up.
+// A pod that is terminating holds everything: pods go one at a time, never a quorum.
 func (a *Applier) deleteStuckPods(ctx context.Context, sts *appsv1.StatefulSet, pods []corev1.Pod, now time.Time) (int, error) {
 	update := sts.Status.UpdateRevision
 	if update == "" || sts.Status.ObservedGeneration < sts.Generation {
@@ -224,16 +225,22 @@ func (a *Applier) deleteStuckPods(ctx context.Context, sts *appsv1.StatefulSet, 
 		return 0, nil
 	}
 	if err := a.Client.Delete(ctx, pod, client.Preconditions{UID: ptrUID(pod)}); err != nil && !apierrors.IsNotFound(err) {
-		return 0, fmt.Errorf("delete stuck pod %s: %w", pod.Name, err)
+		return 0, fmt.Errorf("delete unready pod %s: %w", pod.Name, err)
 	}
-	a.warning(pod, "DeletedStuckPod", "Delete", "Deleted pod %s of old revision %s: %s; the StatefulSet would never replace it with %s by itself",
-		pod.Name, pod.Labels[appsv1.ControllerRevisionHashLabelKey], why, update)
+	revision := pod.Labels[appsv1.ControllerRevisionHashLabelKey]
+	if why != "" {
+		a.warning(pod, "DeletedStuckPod", "Delete", "Deleted pod %s of old revision %s: %s; the StatefulSet would never replace it with %s by itself",
+			pod.Name, revision, why, update)
+	} else {
+		a.event(pod, "ReplacedUnreadyPod", "Delete", "Deleted pod %s of old revision %s, which is not ready: the rollout to %s restarts it anyway, and replacing it first keeps the ready pods up",
+			pod.Name, revision, update)
+	}
 	return 1, nil
 }
 
-// stuckPod picks the pod to delete and says why: the first by name that runs a revision other
-// than update, is not ready and is stuck. It picks none while a pod is terminating, so stuck
-// pods go one at a time.
+// stuckPod picks the pod to replace: the first by name that runs a revision other than
+// update and is not ready, and says why it is stuck ("" when it is merely not ready: loading
+// data, catching up a log). It picks none while a pod is terminating.
 func stuckPod(pods []corev1.Pod, update string, now time.Time) (*corev1.Pod, string) {
 	for i := range pods {
 		if pods[i].DeletionTimestamp != nil {
@@ -246,9 +253,7 @@ func stuckPod(pods []corev1.Pod, update string, now time.Time) (*corev1.Pod, str
 		if revision == "" || revision == update || podReady(pod) {
 			continue
 		}
-		if why := whyStuck(pod, now); why != "" {
-			return pod, why
-		}
+		return pod, whyStuck(pod, now)
 	}
 	return nil, ""
 }
