@@ -220,7 +220,7 @@ func TestStuckPod(t *testing.T) {
 		want  string // the pod picked, "" for none
 		stuck bool   // it is stuck, not merely slow
 	}{
-		"none unready on the old revision": {pods: []corev1.Pod{readyOld, newPending}},
+		"none unready on the old revision":  {pods: []corev1.Pod{readyOld, newPending}},
 		"merely not ready still goes first": {pods: []corev1.Pod{recovering, readyOld, newPending}, want: "p-0"},
 		"the first by name":                 {pods: []corev1.Pod{readyOld, newPending, stuck1, stuck2}, want: "p-3", stuck: true},
 		"none while deleting":               {pods: []corev1.Pod{recovering, stuck1, stuck2, terminating}},
