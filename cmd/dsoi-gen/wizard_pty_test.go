@@ -82,7 +82,13 @@ func (tm *terminal) send(keys ...string) {
 			if _, err := io.WriteString(tm.pty, c); err != nil {
 				tm.t.Fatal(err)
 			}
-			time.Sleep(20 * time.Millisecond)
+			// A key that moves to another field lets the form focus it first, as a person
+			// does: typed at once, the next key can land before the field is ready.
+			pause := 20 * time.Millisecond
+			if c == enter || c == down || strings.HasPrefix(c, "\x1b") {
+				pause = 300 * time.Millisecond
+			}
+			time.Sleep(pause)
 		}
 	}
 }
@@ -91,6 +97,7 @@ func (tm *terminal) send(keys ...string) {
 func (tm *terminal) answer(prompt string, keys ...string) {
 	tm.t.Helper()
 	tm.waitFor(prompt)
+	time.Sleep(100 * time.Millisecond) // the prompt is drawn a moment before its field takes keys
 	tm.send(keys...)
 }
 
