@@ -49,6 +49,9 @@ func Default(app *Application) {
 		for j := range nt.HealthGates {
 			defaultHealthGate(&nt.HealthGates[j])
 		}
+		if nt.Decommission != nil {
+			defaultDecommission(nt.Decommission)
+		}
 	}
 }
 
@@ -67,6 +70,21 @@ func defaultHealthGate(g *HealthGate) {
 	setIfZero(&g.IntervalSeconds, DefaultGateIntervalSeconds)
 	setIfZero(&g.TimeoutSeconds, DefaultGateTimeoutSeconds)
 	setIfZero(&g.SuccessThreshold, DefaultGateSuccessThreshold)
+}
+
+// Default of a decommission's start call.
+const DefaultDrainMethod = "POST"
+
+// defaultDecommission fills in the values a decommission may leave out.
+func defaultDecommission(d *Decommission) {
+	setIfZero(&d.IntervalSeconds, DefaultGateIntervalSeconds)
+	setIfZero(&d.TimeoutSeconds, DefaultGateTimeoutSeconds)
+	if d.Start != nil {
+		setIfEmpty(&d.Start.Method, DefaultDrainMethod)
+	}
+	if d.Check != nil {
+		setIfZero(&d.Check.Status, DefaultGateStatus)
+	}
 }
 
 func setIfEmpty(s *string, value string) {

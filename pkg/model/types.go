@@ -115,6 +115,48 @@ type NodeType struct {
 	// MinReplicas is the fewest replicas a node set of this type may run, such as a quorum of 3:
 	// the CRD refuses fewer, and scale-downs (by hand or by the autoscaler) stop there. spec.stopped still stops it.
 	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// Decommission is what must happen before a scale-down (by hand or by the autoscaler) removes a pod of this node type: a call that starts draining the pod, then a check that says when it is drained. Pods go one at a time, highest ordinal first, each removed only once drained. Only for StatefulSets.
+	Decommission *Decommission `json:"decommission,omitempty"`
+}
+
+// Decommission drains a pod before a scale-down removes it: both calls go to that pod.
+type Decommission struct {
+	// Description says what draining does and why, for the generated documentation.
+	Description string `json:"description,omitempty"`
+	// Port is the name of the node type's port both calls go to.
+	Port string `json:"port"`
+	// Start is the call that asks the pod to drain. It must be safe to repeat: an operator restarted between the call and recording it makes it again.
+	Start *DrainStart `json:"start"`
+	// Check is the GET that says when the pod is drained; it is repeated until it passes.
+	Check *DrainCheck `json:"check"`
+	// IntervalSeconds is the time between two checks (and between two tries of a failed start); 10 by default.
+	IntervalSeconds int32 `json:"intervalSeconds,omitempty"`
+	// TimeoutSeconds is how long one call may take; 5 by default.
+	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
+}
+
+// DrainStart is the HTTP call that starts draining a pod.
+type DrainStart struct {
+	// Method is POST (the default), PUT, PATCH, DELETE or GET.
+	Method string `json:"method,omitempty"`
+	// Path is the absolute HTTP path, with an optional query, such as /druid/worker/v1/disable.
+	Path string `json:"path"`
+	// Body is a JSON document sent with the call (Content-Type application/json); none by default.
+	Body string `json:"body,omitempty"`
+	// Status is the HTTP status of an accepted call; any 2xx when left out.
+	Status int32 `json:"status,omitempty"`
+}
+
+// DrainCheck is the HTTP GET that says when a pod is drained.
+type DrainCheck struct {
+	// Path is the absolute HTTP path, with an optional query, such as /druid/worker/v1/tasks.
+	Path string `json:"path"`
+	// Status is the HTTP status of a drained answer; 200 by default.
+	Status int32 `json:"status,omitempty"`
+	// Condition is a CEL expression over the answer that is true once the pod is drained, with status, body and text as for a health gate; for example size(body) == 0.
+	Condition string `json:"condition,omitempty"`
+	// DrainedAnswer is what the endpoint answers once the pod is drained, such as []; required with a condition. dsoi-gen checks that the condition holds on it, and the generated tests answer with it.
+	DrainedAnswer string `json:"drainedAnswer,omitempty"`
 }
 
 // Health gate targets.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -50,6 +51,7 @@ func validateNodeTypes(ps *Problems, spec *Spec) {
 		portNames := validatePorts(ps, nt, p)
 		validateProbes(ps, nt, p, portNames)
 		validateHealthGates(ps, nt, p)
+		validateDecommission(ps, nt, p)
 		mounts := validateStorage(ps, nt, p)
 		validateNodeConfigFiles(ps, nt, p, configs, mounts)
 		validateNodeEnv(ps, nt, p, depEnv)
@@ -223,14 +225,6 @@ const (
 
 // validateHealthGates checks a node type's health gates against its ports and Service.
 func validateHealthGates(ps *Problems, nt *NodeType, p string) {
-	protocols := map[string]corev1.Protocol{}
-	portNames := map[string]bool{}
-	for _, port := range nt.Ports {
-		if _, dup := protocols[port.Name]; !dup {
-			protocols[port.Name] = port.Protocol
-		}
-		portNames[port.Name] = true
-	}
 	names := newUniqueNames("health gate")
 	for k := range nt.HealthGates {
 		g := &nt.HealthGates[k]
@@ -242,41 +236,108 @@ func validateHealthGates(ps *Problems, nt *NodeType, p string) {
 		if g.Target == GateTargetService && nt.Service == nil {
 			ps.add(gp+".target", "target service calls the node type's client Service, and node type %q has none (a Service needs ports): add ports, or use target pod", nt.Name)
 		}
-		switch protocol, known := protocols[g.Port]; {
-		case g.Port == "" && len(sortedPortNames(portNames)) == 0:
-			ps.add(gp+".port", "is required, but the node type has no ports: a health gate calls one of them")
-		case g.Port == "":
-			ps.add(gp+".port", "is required: the name of one of the node type's ports (%s)", strings.Join(sortedPortNames(portNames), ", "))
-		case !known:
-			ps.add(gp+".port", "unknown port name %q %s", g.Port, knownPorts(portNames))
-		case protocol != "" && protocol != corev1.ProtocolTCP:
-			ps.add(gp+".port", "port %q is %s: a health gate is an HTTP GET and needs a TCP port", g.Port, protocol)
-		}
+		checkHTTPPort(ps, gp+".port", nt, g.Port, "a health gate is an HTTP GET")
 		checkGatePath(ps, gp+".path", g.Path)
-		if g.Status < 100 || g.Status > 599 {
-			ps.add(gp+".status", "status %d is not an HTTP status (100 to 599)", g.Status)
-		}
-		if g.Condition != "" {
-			_, err := dsoi.CompileGateCondition(g.Condition)
-			switch {
-			case err != nil:
-				ps.add(gp+".condition", "invalid condition %q: %s", g.Condition, celMessage(err))
-			case g.HealthyAnswer == "":
-				ps.add(gp+".healthyAnswer", "is required with a condition: what the endpoint answers when %s is healthy, such as {\"ready\": true}; the condition is checked on it", nt.Name)
-			default:
-				gate := dsoi.Gate{Name: g.Name, Status: int(g.Status), Condition: g.Condition}
-				if err := dsoi.CheckGateAnswer(gate, int(g.Status), []byte(g.HealthyAnswer)); err != nil {
-					ps.add(gp+".healthyAnswer", "the gate fails on its own healthy answer: %s", err)
-				}
-			}
-		}
-		intervalOK := checkRange(ps, gp+".intervalSeconds", "intervalSeconds", g.IntervalSeconds, 1, maxGateSeconds)
-		timeoutOK := checkRange(ps, gp+".timeoutSeconds", "timeoutSeconds", g.TimeoutSeconds, 1, maxGateSeconds)
-		if intervalOK && timeoutOK && g.TimeoutSeconds > g.IntervalSeconds {
-			ps.add(gp+".timeoutSeconds", "timeoutSeconds %d is longer than intervalSeconds %d: a check must end before the next one starts",
-				g.TimeoutSeconds, g.IntervalSeconds)
-		}
+		checkStatus(ps, gp+".status", g.Status)
+		checkCondition(ps, gp, "healthyAnswer", g.Condition, g.Status, g.HealthyAnswer,
+			fmt.Sprintf("what the endpoint answers when %s is healthy, such as {\"ready\": true}", nt.Name), "the gate fails on its own healthy answer")
+		checkTiming(ps, gp, g.IntervalSeconds, g.TimeoutSeconds)
 		checkRange(ps, gp+".successThreshold", "successThreshold", g.SuccessThreshold, 1, maxGateSuccessThreshold)
+	}
+}
+
+// Methods a decommission's start call may use.
+var drainMethods = []string{"POST", "PUT", "PATCH", "DELETE", "GET"}
+
+// validateDecommission checks a node type's decommission: a StatefulSet (whose highest
+// ordinals a scale-down removes), a TCP port, a start call and a check.
+func validateDecommission(ps *Problems, nt *NodeType, p string) {
+	d := nt.Decommission
+	if d == nil {
+		return
+	}
+	p += ".decommission"
+	if nt.Workload == Deployment {
+		ps.add(p, "is only for workload StatefulSet: a Deployment removes pods of its own choosing, so no pod can be drained before it goes")
+	}
+	checkHTTPPort(ps, p+".port", nt, d.Port, "a decommission makes HTTP calls")
+	if d.Start == nil {
+		ps.add(p+".start", "is required: the call that asks a pod to drain, such as {method: POST, path: /drain}")
+	} else {
+		checkEnum(ps, p+".start.method", "method", d.Start.Method, drainMethods...)
+		checkGatePath(ps, p+".start.path", d.Start.Path)
+		if d.Start.Status != 0 {
+			checkStatus(ps, p+".start.status", d.Start.Status)
+		}
+		if d.Start.Body != "" && !json.Valid([]byte(d.Start.Body)) {
+			ps.add(p+".start.body", "is not JSON: it is sent as application/json")
+		}
+	}
+	if d.Check == nil {
+		ps.add(p+".check", "is required: the GET that says when a pod is drained; without it the operator could not know when removing the pod is safe")
+	} else {
+		checkGatePath(ps, p+".check.path", d.Check.Path)
+		checkStatus(ps, p+".check.status", d.Check.Status)
+		checkCondition(ps, p+".check", "drainedAnswer", d.Check.Condition, d.Check.Status, d.Check.DrainedAnswer,
+			fmt.Sprintf("what the endpoint answers once a pod of %s is drained, such as []", nt.Name), "the check fails on its own drained answer")
+	}
+	checkTiming(ps, p, d.IntervalSeconds, d.TimeoutSeconds)
+}
+
+// checkHTTPPort requires the name of one of the node type's TCP ports.
+func checkHTTPPort(ps *Problems, p string, nt *NodeType, port, why string) {
+	protocols := map[string]corev1.Protocol{}
+	portNames := map[string]bool{}
+	for _, pt := range nt.Ports {
+		if _, dup := protocols[pt.Name]; !dup {
+			protocols[pt.Name] = pt.Protocol
+		}
+		portNames[pt.Name] = true
+	}
+	switch protocol, known := protocols[port]; {
+	case port == "" && len(sortedPortNames(portNames)) == 0:
+		ps.add(p, "is required, but the node type has no ports: %s to one of them", why)
+	case port == "":
+		ps.add(p, "is required: the name of one of the node type's ports (%s)", strings.Join(sortedPortNames(portNames), ", "))
+	case !known:
+		ps.add(p, "unknown port name %q %s", port, knownPorts(portNames))
+	case protocol != "" && protocol != corev1.ProtocolTCP:
+		ps.add(p, "port %q is %s: %s and needs a TCP port", port, protocol, why)
+	}
+}
+
+func checkStatus(ps *Problems, p string, status int32) {
+	if status < 100 || status > 599 {
+		ps.add(p, "status %d is not an HTTP status (100 to 599)", status)
+	}
+}
+
+// checkCondition compiles a CEL condition and checks that it holds on the answer the
+// description gives as the good one (field answerField, next to the condition).
+func checkCondition(ps *Problems, p, answerField, condition string, status int32, answer, what, fails string) {
+	if condition == "" {
+		return
+	}
+	_, err := dsoi.CompileGateCondition(condition)
+	switch {
+	case err != nil:
+		ps.add(p+".condition", "invalid condition %q: %s", condition, celMessage(err))
+	case answer == "":
+		ps.add(p+"."+answerField, "is required with a condition: %s; the condition is checked on it", what)
+	default:
+		gate := dsoi.Gate{Status: int(status), Condition: condition}
+		if err := dsoi.CheckGateAnswer(gate, int(status), []byte(answer)); err != nil {
+			ps.add(p+"."+answerField, "%s: %s", fails, err)
+		}
+	}
+}
+
+// checkTiming checks the interval and timeout of repeated HTTP calls.
+func checkTiming(ps *Problems, p string, interval, timeout int32) {
+	intervalOK := checkRange(ps, p+".intervalSeconds", "intervalSeconds", interval, 1, maxGateSeconds)
+	timeoutOK := checkRange(ps, p+".timeoutSeconds", "timeoutSeconds", timeout, 1, maxGateSeconds)
+	if intervalOK && timeoutOK && timeout > interval {
+		ps.add(p+".timeoutSeconds", "timeoutSeconds %d is longer than intervalSeconds %d: a check must end before the next one starts", timeout, interval)
 	}
 }
 

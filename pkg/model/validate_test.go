@@ -1012,3 +1012,76 @@ func TestValidateMinReplicas(t *testing.T) {
 		},
 	})
 }
+
+// decommission adds a decommission to the broker node type of base (a StatefulSet whose only
+// port is http): "decommission:" is line 18, the first of lines is line 19.
+func decommission(lines ...string) edit {
+	return edit{"          port: 8080\n", "          port: 8080\n      decommission:\n" + strings.Join(lines, "\n") + "\n"}
+}
+
+func TestValidateDecommission(t *testing.T) {
+	const dec = "spec.nodeTypes[0].decommission"
+	runValidateCases(t, []validateCase{
+		{
+			name: "a decommission with every field",
+			edits: []edit{decommission(
+				"        description: Moves the broker's partitions to the other brokers",
+				"        port: http",
+				"        start: {method: PUT, path: '/admin/drain?wait=false', body: '{\"reason\": \"scale-down\"}', status: 202}",
+				"        check: {path: /admin/drain, status: 200, condition: 'body.partitions == 0', drainedAnswer: '{\"partitions\": 0}'}",
+				"        intervalSeconds: 30",
+				"        timeoutSeconds: 10",
+			)},
+		},
+		{
+			name:  "only the required fields",
+			edits: []edit{decommission("        port: http", "        start: {path: /drain}", "        check: {path: /drained}")},
+		},
+		{
+			name:  "a decommission without a check or a start",
+			edits: []edit{decommission("        port: http")},
+			want: []string{
+				"demo.yaml:18: " + dec + ".check: is required: the GET that says when a pod is drained; without it the operator could not know when removing the pod is safe",
+				"demo.yaml:18: " + dec + ".start: is required: the call that asks a pod to drain, such as {method: POST, path: /drain}",
+			},
+		},
+		{
+			name: "on a Deployment",
+			edits: []edit{{"          port: 9090\n", "          port: 9090\n      decommission: {port: http, start: {path: /drain}, check: {path: /drained}}\n"}},
+			want: []string{"demo.yaml:32: spec.nodeTypes[1].decommission: is only for workload StatefulSet: a Deployment removes pods of its own choosing, so no pod can be drained before it goes"},
+		},
+		{
+			name:  "an unknown port, a bad method, path, status and body",
+			edits: []edit{decommission("        port: admin", "        start: {method: post, path: drain, status: 99, body: '{reason'}", "        check: {path: '/a b', status: 600}")},
+			want: []string{
+				`demo.yaml:19: ` + dec + `.port: unknown port name "admin" (the node type's ports: http)`,
+				`demo.yaml:20: ` + dec + `.start.body: is not JSON: it is sent as application/json`,
+				`demo.yaml:20: ` + dec + `.start.method: invalid method "post": must be POST, PUT, PATCH, DELETE or GET (did you mean "POST"?)`,
+				`demo.yaml:20: ` + dec + `.start.path: invalid path "drain": must start with /`,
+				`demo.yaml:20: ` + dec + `.start.status: status 99 is not an HTTP status (100 to 599)`,
+				`demo.yaml:21: ` + dec + `.check.path: invalid path "/a b": must not contain spaces or control characters`,
+				`demo.yaml:21: ` + dec + `.check.status: status 600 is not an HTTP status (100 to 599)`,
+			},
+		},
+		{
+			name:  "a condition that does not compile",
+			edits: []edit{decommission("        port: http", "        start: {path: /drain}", "        check: {path: /tasks, condition: 'size(body) =='}")},
+			want:  []string{`demo.yaml:21: ` + dec + `.check.condition: invalid condition "size(body) ==": ERROR: <input>:1:14: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}`},
+		},
+		{
+			name:  "a condition without a drained answer",
+			edits: []edit{decommission("        port: http", "        start: {path: /drain}", "        check: {path: /tasks, condition: size(body) == 0}")},
+			want:  []string{`demo.yaml:21: ` + dec + `.check.drainedAnswer: is required with a condition: what the endpoint answers once a pod of broker is drained, such as []; the condition is checked on it`},
+		},
+		{
+			name:  "a condition false on its own drained answer",
+			edits: []edit{decommission("        port: http", "        start: {path: /drain}", `        check: {path: /tasks, condition: size(body) == 0, drainedAnswer: '["task-1"]'}`)},
+			want:  []string{`demo.yaml:21: ` + dec + `.check.drainedAnswer: the check fails on its own drained answer: condition size(body) == 0 is false`},
+		},
+		{
+			name:  "a timeout longer than the interval",
+			edits: []edit{decommission("        port: http", "        start: {path: /drain}", "        check: {path: /tasks}", "        intervalSeconds: 5", "        timeoutSeconds: 6")},
+			want:  []string{`demo.yaml:23: ` + dec + `.timeoutSeconds: timeoutSeconds 6 is longer than intervalSeconds 5: a check must end before the next one starts`},
+		},
+	})
+}
