@@ -1046,9 +1046,9 @@ func TestValidateDecommission(t *testing.T) {
 			},
 		},
 		{
-			name: "on a Deployment",
+			name:  "on a Deployment",
 			edits: []edit{{"          port: 9090\n", "          port: 9090\n      decommission: {port: http, start: {path: /drain}, check: {path: /drained}}\n"}},
-			want: []string{"demo.yaml:32: spec.nodeTypes[1].decommission: is only for workload StatefulSet: a Deployment removes pods of its own choosing, so no pod can be drained before it goes"},
+			want:  []string{"demo.yaml:32: spec.nodeTypes[1].decommission: is only for workload StatefulSet: a Deployment removes pods of its own choosing, so no pod can be drained before it goes"},
 		},
 		{
 			name:  "an unknown port, a bad method, path, status and body",
