@@ -196,6 +196,16 @@ func ValidateGateAnswer(g HealthGate, answer string) error {
 	return checkGate(g, "healthyAnswer")
 }
 
+// ValidateDrainedAnswer checks a decommission check's drained answer: its condition must
+// hold on it.
+func ValidateDrainedAnswer(condition, answer string) error {
+	return checkNode(NodeType{Name: "x", Workload: StatefulSet, Image: "x",
+		Ports: []Port{{Name: "p", Port: 80, Protocol: corev1.ProtocolTCP}},
+		Decommission: &Decommission{Port: "p", Start: &DrainStart{Method: DefaultDrainMethod, Path: "/"},
+			Check:           &DrainCheck{Path: "/", Status: DefaultGateStatus, Condition: condition, DrainedAnswer: answer},
+			IntervalSeconds: DefaultGateIntervalSeconds, TimeoutSeconds: DefaultGateTimeoutSeconds}}, "decommission.check.drainedAnswer")
+}
+
 // ValidateNodeConfigFiles checks the config files a node type mounts, among those defined.
 func ValidateNodeConfigFiles(mounted []string, defined []ConfigFile) error {
 	spec := Spec{NodeTypes: []NodeType{{Name: "x", Workload: StatefulSet, Image: "x", ConfigFiles: mounted}}, ConfigFiles: defined}

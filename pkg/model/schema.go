@@ -129,7 +129,7 @@ func refine(defs jsonschema.Definitions) error {
 		{"HealthGate", "successThreshold", between(1, maxGateSuccessThreshold, DefaultGateSuccessThreshold)},
 		{"Decommission", "intervalSeconds", between(1, maxGateSeconds, DefaultGateIntervalSeconds)},
 		{"Decommission", "timeoutSeconds", between(1, maxGateSeconds, DefaultGateTimeoutSeconds)},
-		{"DrainStart", "method", withDefault(DefaultDrainMethod, enum(drainMethods...))},
+		{"DrainStart", "method", withDefault(DefaultDrainMethod, enum(DrainMethods...))},
 		{"DrainStart", "path", pattern(`^/[^\s#]*$`)},
 		{"DrainStart", "status", between(100, 599, nil)},
 		{"DrainCheck", "path", pattern(`^/[^\s#]*$`)},

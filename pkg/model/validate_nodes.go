@@ -246,8 +246,8 @@ func validateHealthGates(ps *Problems, nt *NodeType, p string) {
 	}
 }
 
-// Methods a decommission's start call may use.
-var drainMethods = []string{"POST", "PUT", "PATCH", "DELETE", "GET"}
+// DrainMethods are the methods a decommission's start call may use.
+var DrainMethods = []string{"POST", "PUT", "PATCH", "DELETE", "GET"}
 
 // validateDecommission checks a node type's decommission: a StatefulSet (whose highest
 // ordinals a scale-down removes), a TCP port, a start call and a check.
@@ -264,7 +264,7 @@ func validateDecommission(ps *Problems, nt *NodeType, p string) {
 	if d.Start == nil {
 		ps.add(p+".start", "is required: the call that asks a pod to drain, such as {method: POST, path: /drain}")
 	} else {
-		checkEnum(ps, p+".start.method", "method", d.Start.Method, drainMethods...)
+		checkEnum(ps, p+".start.method", "method", d.Start.Method, DrainMethods...)
 		checkGatePath(ps, p+".start.path", d.Start.Path)
 		if d.Start.Status != 0 {
 			checkStatus(ps, p+".start.status", d.Start.Status)

@@ -237,8 +237,7 @@ func (d *Data) EnvNeedsStrconv() bool {
 	return false
 }
 
-// HasHealthGates reports whether a node type has health gates, so the API has their status
-// and each node's healthGateAddress.
+// HasHealthGates reports whether a node type has health gates, so the API has their status.
 func (d *Data) HasHealthGates() bool {
 	for _, nt := range d.NodeTypes {
 		if len(nt.HealthGates) > 0 {
@@ -247,6 +246,21 @@ func (d *Data) HasHealthGates() bool {
 	}
 	return false
 }
+
+// HasDecommissions reports whether a node type drains its pods before a scale-down, so the
+// API has the drain's status.
+func (d *Data) HasDecommissions() bool {
+	for _, nt := range d.NodeTypes {
+		if nt.Decommission != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// HasAppCalls reports whether the operator calls the application's own HTTP endpoints
+// (health gates, decommissions), so each node has an appAddress.
+func (d *Data) HasAppCalls() bool { return d.HasHealthGates() || d.HasDecommissions() }
 
 // HasFloors reports whether a node type has a minimum number of replicas.
 func (d *Data) HasFloors() bool {

@@ -137,7 +137,7 @@ func skip(name string, d *Data) bool {
 	if base := path.Base(name); strings.HasPrefix(base, "_") && !strings.HasPrefix(base, "__") { // helpers: defines only
 		return true
 	}
-	if strings.Contains(name, "_gates_") && !d.HasHealthGates() && !d.HasFloors() {
+	if strings.Contains(name, "_lifecycle_") && !d.HasAppCalls() && !d.HasFloors() {
 		return true
 	}
 	return strings.Contains(name, "autoscaling") && !d.App.Spec.Autoscaling

@@ -171,7 +171,61 @@ func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, con
 		nt.HealthGates = nil // and a health gate calls one
 		return nil
 	}
-	return w.askHealthGates(ctx, nt)
+	if err := w.askHealthGates(ctx, nt); err != nil {
+		return err
+	}
+	return w.askDecommission(ctx, nt)
+}
+
+// askDecommission asks whether a StatefulSet node type drains each pod before a scale-down
+// removes it, and how: the port, the call that starts the drain and the check that ends it.
+// The timing keeps its value, or its default.
+func (w *Wizard) askDecommission(ctx context.Context, nt *model.NodeType) error {
+	if nt.Workload != model.StatefulSet {
+		nt.Decommission = nil // a Deployment removes pods of its own choosing
+		return nil
+	}
+	yes, err := w.Confirm(ctx, "Drain each pod of "+nt.Name+" before a scale-down removes it (a call that starts the drain, then a check)?", nt.Decommission != nil)
+	if err != nil || !yes {
+		nt.Decommission = nil
+		return err
+	}
+	d := nt.Decommission
+	if d == nil {
+		d = &model.Decommission{}
+	}
+	if d.Start == nil {
+		d.Start = &model.DrainStart{}
+	}
+	if d.Check == nil {
+		d.Check = &model.DrainCheck{}
+	}
+	setIfEmpty(&d.Start.Method, model.DefaultDrainMethod)
+	var ports []string
+	for _, p := range nt.Ports {
+		ports = append(ports, p.Name)
+	}
+	if !slices.Contains(ports, d.Port) {
+		d.Port = "" // a port that is gone: pick again
+	}
+	var s step
+	s.choice("Port of the drain calls", &d.Port, ports...)
+	s.choice("Method of the call that starts draining a pod", &d.Start.Method, model.DrainMethods...)
+	s.text("Path of the call that starts draining (such as /drain)", &d.Start.Path, false, model.ValidateGatePath)
+	s.text("Path of the GET that says a pod is drained (such as /drain/status)", &d.Check.Path, false, model.ValidateGatePath)
+	s.text("Condition on its answer once drained (CEL over status, body and text, such as size(body) == 0)", &d.Check.Condition, true, model.ValidateGateCondition)
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	nt.Decommission = d
+	if d.Check.Condition == "" {
+		d.Check.DrainedAnswer = ""
+		return nil
+	}
+	var answer step
+	answer.text("What it answers once a pod is drained (such as []); the condition is checked on it", &d.Check.DrainedAnswer, false,
+		func(body string) error { return model.ValidateDrainedAnswer(d.Check.Condition, body) })
+	return w.ask(ctx, &answer)
 }
 
 // askHealthGates asks for the health gates of a node type that has ports. Only the name,

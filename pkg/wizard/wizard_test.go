@@ -53,6 +53,7 @@ spec:
       replicas: 3
       minReplicas: 2
       healthGates: [{name: ready, port: admin, path: /health, condition: body.loaded == true, healthyAnswer: '{"loaded": true}'}]
+      decommission: {port: http, start: {path: /drain}, check: {path: /drain/status, condition: size(body.tasks) == 0, drainedAnswer: '{"tasks": []}'}}
     - name: server
       workload: Deployment
       image: demo/server:1.0
@@ -128,6 +129,7 @@ func TestWholeDescriptionProblemsReaskAStep(t *testing.T) {
 	fix := "4\n" + // the step menu: Config files first, then Application name, Operator, Node types
 		strings.Repeat("\n", 7) + "broker-config\n" + // broker again, now mounting broker-config
 		strings.Repeat("\n", 7) + // its health gate as before
+		strings.Repeat("\n", 7) + // its decommission as before
 		"\n" + // another node type: yes, as before
 		strings.Repeat("\n", 10) // server as before
 	app, out, err := session(t, answers+fix, nil)
@@ -163,13 +165,15 @@ func TestEditKeepsTheExample(t *testing.T) {
 }
 
 // A floor above the replicas, a path that is not absolute, a condition that does not
-// compile, a healthy answer the condition is false on and a gate name already taken are refused with the rules of validate, and asked again.
+// compile, a healthy or drained answer the condition is false on and a gate name already
+// taken are refused with the rules of validate, and asked again.
 func TestInvalidGateAnswersAreReasked(t *testing.T) {
 	answers := demoAnswers(t)
 	for _, r := range []struct{ old, new string }{
 		{"3\n2\nbroker-config\n", "3\n4\n2\nbroker-config\n"},
 		{"/health\nbody.loaded == true\n{\"loaded\": true}\n\n", "health\n/health\nbody..loaded\nbody.loaded == true\n{\"loaded\": false}\n{\"loaded\": true}\n" +
 			"y\nready\nlive\n1\n/live\n\n\n"},
+		{"/drain/status\nsize(body.tasks) == 0\n{\"tasks\": []}\n", "/drain/status\nsize(body.tasks) == 0\n{\"tasks\": [\"t1\"]}\n{\"tasks\": []}\n"},
 	} {
 		if strings.Count(answers, r.old) != 1 {
 			t.Fatalf("%q is not once in the answers", r.old)
@@ -186,6 +190,7 @@ func TestInvalidGateAnswersAreReasked(t *testing.T) {
 		`invalid condition "body..loaded": ERROR: <input>:1:6: Syntax error: no viable alternative at input '..'`,
 		`duplicate health gate "ready"`,
 		"the gate fails on its own healthy answer: condition body.loaded == true is false",
+		"the check fails on its own drained answer: condition size(body.tasks) == 0 is false",
 	} {
 		if !strings.Contains(out, msg) {
 			t.Errorf("output lacks %q", msg)

@@ -13,7 +13,7 @@ import (
 )
 
 // appHealth plays the application's health endpoints, which KWOK's pods do not serve: every
-// node whose node type has health gates gets healthGateAddress <server>/<node type>, and
+// node whose node type has health gates gets appAddress <server>/<node type>, and
 // the server answers each gate's path with the description's healthy answer, or with 503
 // for a node type made unhealthy.
 type appHealth struct {
@@ -80,7 +80,7 @@ func (h *appHealth) count() int {
 func (h *appHealth) address(app *App, cr CR) {
 	for _, n := range cr.items("spec", "nodes") {
 		if len(app.GatesOf(str(n, "nodeType"))) > 0 {
-			n["healthGateAddress"] = h.URL + "/" + str(n, "nodeType")
+			n["appAddress"] = h.URL + "/" + str(n, "nodeType")
 		}
 	}
 }
