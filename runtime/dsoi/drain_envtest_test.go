@@ -153,6 +153,17 @@ func TestReconcileDrainsBeforeScalingDown(t *testing.T) {
 		t.Errorf("events %q, want DrainStarted", got)
 	}
 
+	// A Service deleted by hand meanwhile comes back; the workload still does not move.
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: ObjectName(cluster.Instance, "a"), Namespace: cluster.Namespace}}
+	if err := c.Delete(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	if step(); r.Writes != 1 || sts().Generation != before.Generation {
+		t.Errorf("a deleted Service mid-drain: %d writes, generation %d; want the Service alone restored", r.Writes, sts().Generation)
+	}
+	live(t, c, svc)
+	drain(rec)
+
 	// Within the interval nothing is asked; a new operator process checks again at once but
 	// never restarts the drain, and writes nothing while it is not done.
 	checks := srv.checks
@@ -213,7 +224,6 @@ func TestReconcileDrainsBeforeScalingDown(t *testing.T) {
 	if got := drain(rec); !slices.Contains(got, "Normal DrainCompleted Node set a: pod tri-a-1 is drained and removed") {
 		t.Errorf("events %q, want DrainCompleted of tri-a-1 from the new process", got)
 	}
-	_ = ctx
 }
 
 // A start call that fails is retried at the check's interval, with one event and the reason

@@ -250,6 +250,9 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		*writes += wrote
 		if err != nil || hold {
 			keepAll(objs, keep)
+			if err == nil {
+				err = a.restoreMissing(ctx, objs, apply)
+			}
 			return nr, err
 		}
 	case last.Pod != "":
@@ -350,6 +353,28 @@ func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, worklo
 		return a.deleteStuckPods(ctx, sts, pods, now)
 	}
 	return 0, nil
+}
+
+// restoreMissing creates the objects of a node set that are missing (deleted by hand), other
+// than its workload, and changes none that exist: while a pod drains, its node set keeps
+// running as it is, Services and PodDisruptionBudget included.
+func (a *Applier) restoreMissing(ctx context.Context, objs *Objects, apply func(client.Object) (Action, error)) error {
+	workload := objs.workload()
+	for _, obj := range objs.all() {
+		if obj == workload {
+			continue
+		}
+		plan, err := a.Plan(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if plan == Created {
+			if _, err := apply(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // keepAll marks every object of a node set as wanted, so that none is pruned while the node

@@ -170,14 +170,15 @@ type DruidNode struct {
 	// +kubebuilder:validation:MaxLength=63
 	DruidConfig string `json:"druidConfig,omitempty"`
 
-	// HealthGateAddress, when set, receives this node set's health gate calls (host:port or a
-	// URL, to which each gate's path is appended) instead of each pod or the node set's
-	// Service: for an operator that cannot reach the pods (run outside the cluster, through a
-	// proxy) and for tests. Each call names its pod in the X-Dsoi-Pod header.
+	// AppAddress, when set, receives the calls this operator makes to the application's own
+	// endpoints for this node set (health gates and decommissions): host:port or a URL, to which each
+	// call's path is appended, instead of each pod or the node set's Service. It is for an
+	// operator that cannot reach the pods (run outside the cluster, through a proxy) and for
+	// tests. Each call names its pod in the X-Dsoi-Pod header.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^(https?://)?[^\s/]+(/[^\s]*)?$`
-	HealthGateAddress string `json:"healthGateAddress,omitempty"`
+	AppAddress string `json:"appAddress,omitempty"`
 }
 
 // DruidK8sConfig is a named group of Kubernetes settings for node sets.
@@ -512,6 +513,10 @@ type DruidNodeSetStatus struct {
 	// types after it wait.
 	// +optional
 	HealthGatesPassedFor string `json:"healthGatesPassedFor,omitempty"`
+	// Drain is the drain of the pod a scale-down removes next, while it is under way: the
+	// pod goes only once the application says it is drained.
+	// +optional
+	Drain *DruidDrainStatus `json:"drain,omitempty"`
 }
 
 // DruidHealthGateStatus is the state of one health gate of a node set.
@@ -524,6 +529,21 @@ type DruidHealthGateStatus struct {
 	// +optional
 	Since *metav1.Time `json:"since,omitempty"`
 	// Message says why the gate fails, or how far a Checking gate has got.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// DruidDrainStatus is the drain of one pod before a scale-down removes it.
+type DruidDrainStatus struct {
+	// Pod is the pod being drained.
+	Pod string `json:"pod"`
+	// State is Starting (the call that starts the drain has not been accepted yet) or
+	// Draining (accepted; the check has not passed yet).
+	State string `json:"state"`
+	// Since is when the drain entered its state.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
+	// Message says why the start failed, or what the last check answered.
 	// +optional
 	Message string `json:"message,omitempty"`
 }

@@ -210,6 +210,7 @@ func (r *DruidReconciler) options(cr *v1alpha1.Druid) dsoi.Options {
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
 		LastGates:        gatesFromStatus(cr.Status.NodeSets),
+		LastDrains:       drainsFromStatus(cr.Status.NodeSets),
 	}
 }
 
@@ -276,6 +277,7 @@ func nodeSetStatus(report *dsoi.Report) []v1alpha1.DruidNodeSetStatus {
 			Replicas: ns.Desired, ReadyReplicas: ns.Ready, UpdatedReplicas: ns.Updated,
 			Revision: ns.Revision, Phase: string(ns.Phase), Held: ns.Held, Message: ns.Message,
 			HealthGates: gatesToStatus(ns.Gates.Results), HealthGatesPassedFor: ns.Gates.PassedFor,
+			Drain: drainToStatus(ns.Drain),
 		})
 	}
 	return out
@@ -300,6 +302,24 @@ func gatesToStatus(results []dsoi.GateResult) []v1alpha1.DruidHealthGateStatus {
 		out = append(out, v1alpha1.DruidHealthGateStatus{Name: r.Name, State: r.State, Since: truncated(r.Since), Message: r.Message})
 	}
 	return out
+}
+
+// drainsFromStatus is the drain under way in each node set as the status last stored it.
+func drainsFromStatus(nodeSets []v1alpha1.DruidNodeSetStatus) map[string]dsoi.Drain {
+	out := map[string]dsoi.Drain{}
+	for _, ns := range nodeSets {
+		if d := ns.Drain; d != nil {
+			out[ns.Name] = dsoi.Drain{Pod: d.Pod, State: d.State, Since: d.Since, Message: d.Message}
+		}
+	}
+	return out
+}
+
+func drainToStatus(d *dsoi.Drain) *v1alpha1.DruidDrainStatus {
+	if d == nil {
+		return nil
+	}
+	return &v1alpha1.DruidDrainStatus{Pod: d.Pod, State: d.State, Since: truncated(d.Since), Message: d.Message}
 }
 
 // configFile is a config file of Apache Druid as the description defines it.
@@ -375,6 +395,17 @@ var healthGates = map[v1alpha1.DruidNodeType][]dsoi.Gate{
 		// The node has joined the cluster (ZooKeeper confirmed its announcement).
 		{Name: "self-discovered", Service: false, Port: "http", Path: "/status/selfDiscovered/status", Status: 200,
 			Condition: "body.selfDiscovered == true", Interval: 10 * time.Second, Timeout: 5 * time.Second, Successes: 1},
+	},
+}
+
+// decommissions are what must happen, from the description, before a scale-down removes a
+// pod of a node type: the pod is asked to drain, and removed once its check passes.
+var decommissions = map[v1alpha1.DruidNodeType]*dsoi.Decommission{
+	// The middleManager takes no new task and finishes those it runs.
+	v1alpha1.DruidNodeTypeMiddleManager: {
+		Start: dsoi.DrainCall{Method: "POST", Path: "/druid/worker/v1/disable", Body: "", Status: 0},
+		Check: dsoi.Gate{Name: "drained", Port: "http", Path: "/druid/worker/v1/tasks", Status: 200, Condition: "size(body) == 0",
+			Interval: 30 * time.Second, Timeout: 5 * time.Second, Successes: 1},
 	},
 }
 
@@ -523,12 +554,13 @@ func desiredCluster(cr *v1alpha1.Druid) (*dsoi.Cluster, error) {
 				SecurityContext:    kc.SecurityContext,
 				ImagePullSecrets:   kc.ImagePullSecrets,
 			},
-			PodLabels:   kc.PodMetadata.Labels,
-			Annotations: kc.PodMetadata.Annotations,
-			Service:     kc.Service,
-			Gates:       healthGates[node.NodeType],
-			GateAddress: node.HealthGateAddress,
-			MinReplicas: minReplicas[node.NodeType],
+			PodLabels:    kc.PodMetadata.Labels,
+			Annotations:  kc.PodMetadata.Annotations,
+			Service:      kc.Service,
+			Gates:        healthGates[node.NodeType],
+			GateAddress:  node.AppAddress,
+			MinReplicas:  minReplicas[node.NodeType],
+			Decommission: decommissions[node.NodeType],
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

@@ -71,7 +71,7 @@ func newCluster(t *testing.T, edit func(*v1alpha1.Druid)) *v1alpha1.Druid {
 	}
 	cr := loadSample(t)
 	cr.Namespace = ns.Name
-	withAppHealth(cr)
+	withAppServer(cr)
 	if edit != nil {
 		edit(cr)
 	}

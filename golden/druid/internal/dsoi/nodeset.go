@@ -83,6 +83,8 @@ type NodeSet struct {
 	GateAddress string
 	// MinReplicas is the floor a scale-down stops at (0: none); spec.stopped still stops.
 	MinReplicas int32
+	// Decommission, for a StatefulSet, drains each pod a scale-down removes (drain.go).
+	Decommission *Decommission
 }
 
 // Storage is a persistent volume of a node set: a volumeClaimTemplate of a StatefulSet, or

@@ -56,6 +56,9 @@ type Options struct {
 	// LastGates is the state of each node set's health gates as the status last stored it,
 	// by node set name: gates that passed for the current rollout are not checked again.
 	LastGates map[string]NodeSetGates
+	// LastDrains is the drain in progress of each node set as the status last stored it, by
+	// node set name (drain.go).
+	LastDrains map[string]Drain
 }
 
 // NodeSetReport is the state of one node set after a reconcile.
@@ -72,6 +75,8 @@ type NodeSetReport struct {
 	Gates NodeSetGates
 	// ScaleDownRefused says why replicas below the node type's minimum are not applied.
 	ScaleDownRefused string
+	// Drain is the drain of a pod under way before a scale-down removes it (nil: none).
+	Drain *Drain
 }
 
 // Report says what a reconcile did and found.
@@ -251,6 +256,24 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 	if err := a.holdFloor(ctx, c, ns, objs, &nr); err != nil {
 		return nr, err
 	}
+	// A scale-down through a decommission goes first and alone, in the node set's turn.
+	changesWait := blocked && (opts.UpgradeOrdered || state.op != "")
+	switch last := opts.LastDrains[ns.Name]; {
+	case changesWait && last.Pod != "":
+		nr.Drain = &last
+	case !changesWait && drains(c, ns):
+		hold, wrote, err := a.decommission(ctx, c, ns, objs, last, &nr, state, opts.Now())
+		*writes += wrote
+		if err != nil || hold {
+			keepAll(objs, keep)
+			if err == nil {
+				err = a.restoreMissing(ctx, objs, apply)
+			}
+			return nr, err
+		}
+	case last.Pod != "":
+		state.events = append(state.events, drainCancelled(ns, last.Pod, "the node set stopped scaling down through a decommission"))
+	}
 	workload := objs.workload()
 	plan, err := a.Plan(ctx, workload)
 	if err != nil {
@@ -263,14 +286,12 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 		nr.Held = blocked && (opts.InstallOrdered || state.op == ClusterStarting)
 	case Updated, Recreating:
 		state.upgrading = state.upgrading || state.op == ""
-		nr.Held = blocked && (opts.UpgradeOrdered || state.op != "")
+		nr.Held = changesWait
 	}
 	if nr.Held {
 		// Everything of the node set stays as it is until its turn comes: its Services too,
 		// which must keep matching the pods of the old spec.
-		for _, obj := range objs.all() {
-			keep[KeyOf(obj)] = true
-		}
+		keepAll(objs, keep)
 		live, err := a.live(ctx, workload)
 		if err != nil {
 			return nr, err
@@ -348,6 +369,36 @@ func (a *Applier) checkPods(ctx context.Context, c *Cluster, ns *NodeSet, worklo
 		return a.deleteStuckPods(ctx, sts, pods, now)
 	}
 	return 0, nil
+}
+
+// restoreMissing creates the objects of a node set that are missing (deleted by hand), other
+// than its workload, and changes none that exist: while a pod drains, its node set keeps
+// running as it is, Services and PodDisruptionBudget included.
+func (a *Applier) restoreMissing(ctx context.Context, objs *Objects, apply func(client.Object) (Action, error)) error {
+	workload := objs.workload()
+	for _, obj := range objs.all() {
+		if obj == workload {
+			continue
+		}
+		plan, err := a.Plan(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if plan == Created {
+			if _, err := apply(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// keepAll marks every object of a node set as wanted, so that none is pruned while the node
+// set waits.
+func keepAll(objs *Objects, keep map[ObjectKey]bool) {
+	for _, obj := range objs.all() {
+		keep[KeyOf(obj)] = true
+	}
 }
 
 // workload returns the node set's StatefulSet or Deployment.

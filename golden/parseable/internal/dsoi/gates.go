@@ -395,13 +395,46 @@ func gatePort(ns *NodeSet, gate Gate) (int32, error) {
 
 // call makes one GET and judges the answer: the status, then the condition.
 func (g *GateChecker) call(ctx context.Context, ns *NodeSet, gate Gate, prog cel.Program, t gateTarget) gateAnswer {
-	ctx, cancel := context.WithTimeout(ctx, gate.Timeout)
+	status, body, failed := g.send(ctx, ns, request{method: http.MethodGet, path: gate.Path, timeout: gate.Timeout}, t)
+	switch {
+	case failed != nil:
+		return *failed
+	case status != gate.Status:
+		return gateAnswer{message: fmt.Sprintf("GET %s: status %d, want %d", gate.Path, status, gate.Status),
+			response: fmt.Sprintf("status %d: %s", status, excerpt(body))}
+	}
+	if prog == nil {
+		return gateAnswer{ok: true}
+	}
+	return judge(gate, prog, status, body)
+}
+
+// request is one HTTP call to an application: a gate's GET, or a drain's start.
+type request struct {
+	method, path, body string
+	timeout            time.Duration
+}
+
+// send makes one call and reads at most MaxGateResponse bytes of the answer; a call that
+// got no full answer comes back as a failed gateAnswer saying why.
+func (g *GateChecker) send(ctx context.Context, ns *NodeSet, r request, t gateTarget) (int, []byte, *gateAnswer) {
+	fail := func(format string, args ...any) (int, []byte, *gateAnswer) {
+		return 0, nil, &gateAnswer{message: r.method + " " + r.path + ": " + fmt.Sprintf(format, args...)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, t.url, body)
 	if err != nil {
-		return gateAnswer{message: fmt.Sprintf("URL %q: %s", t.url, err)}
+		return 0, nil, &gateAnswer{message: fmt.Sprintf("URL %q: %s", t.url, err)}
 	}
 	req.Header.Set("Accept", "application/json")
+	if r.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set(HeaderNodeSet, ns.Name)
 	if t.pod != "" {
 		req.Header.Set(HeaderPod, t.pod)
@@ -409,27 +442,23 @@ func (g *GateChecker) call(ctx context.Context, ns *NodeSet, gate Gate, prog cel
 	res, err := g.client().Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			return gateAnswer{message: fmt.Sprintf("GET %s: no answer within %s", gate.Path, gate.Timeout)}
+			return fail("no answer within %s", r.timeout)
 		}
-		return gateAnswer{message: fmt.Sprintf("GET %s: %s", gate.Path, unwrapURLError(err))}
+		return fail("%s", unwrapURLError(err))
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, MaxGateResponse+1))
+	answer, err := io.ReadAll(io.LimitReader(res.Body, MaxGateResponse+1))
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return gateAnswer{message: fmt.Sprintf("GET %s: no full answer within %s", gate.Path, gate.Timeout)}
+		return fail("no full answer within %s", r.timeout)
 	case err != nil:
-		return gateAnswer{message: fmt.Sprintf("GET %s: reading the answer: %s", gate.Path, err)}
-	case len(body) > MaxGateResponse:
-		return gateAnswer{message: fmt.Sprintf("GET %s: the answer is over %d bytes", gate.Path, MaxGateResponse), response: excerpt(body)}
-	case res.StatusCode != gate.Status:
-		return gateAnswer{message: fmt.Sprintf("GET %s: status %d, want %d", gate.Path, res.StatusCode, gate.Status),
-			response: fmt.Sprintf("status %d: %s", res.StatusCode, excerpt(body))}
+		return fail("reading the answer: %s", err)
+	case len(answer) > MaxGateResponse:
+		status, _, failed := fail("the answer is over %d bytes", MaxGateResponse)
+		failed.response = excerpt(answer)
+		return status, nil, failed
 	}
-	if prog == nil {
-		return gateAnswer{ok: true}
-	}
-	return judge(gate, prog, res.StatusCode, body)
+	return res.StatusCode, answer, nil
 }
 
 // judge evaluates a gate's condition on an answer.

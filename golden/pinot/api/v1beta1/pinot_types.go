@@ -163,14 +163,15 @@ type PinotNode struct {
 	// +kubebuilder:validation:MaxLength=63
 	PinotConfig string `json:"pinotConfig,omitempty"`
 
-	// HealthGateAddress, when set, receives this node set's health gate calls (host:port or a
-	// URL, to which each gate's path is appended) instead of each pod or the node set's
-	// Service: for an operator that cannot reach the pods (run outside the cluster, through a
-	// proxy) and for tests. Each call names its pod in the X-Dsoi-Pod header.
+	// AppAddress, when set, receives the calls this operator makes to the application's own
+	// endpoints for this node set (health gates): host:port or a URL, to which each
+	// call's path is appended, instead of each pod or the node set's Service. It is for an
+	// operator that cannot reach the pods (run outside the cluster, through a proxy) and for
+	// tests. Each call names its pod in the X-Dsoi-Pod header.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^(https?://)?[^\s/]+(/[^\s]*)?$`
-	HealthGateAddress string `json:"healthGateAddress,omitempty"`
+	AppAddress string `json:"appAddress,omitempty"`
 }
 
 // PinotK8sConfig is a named group of Kubernetes settings for node sets.

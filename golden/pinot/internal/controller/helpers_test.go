@@ -71,7 +71,7 @@ func newCluster(t *testing.T, edit func(*v1beta1.Pinot)) *v1beta1.Pinot {
 	}
 	cr := loadSample(t)
 	cr.Namespace = ns.Name
-	withAppHealth(cr)
+	withAppServer(cr)
 	if edit != nil {
 		edit(cr)
 	}

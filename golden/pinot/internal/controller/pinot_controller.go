@@ -456,7 +456,7 @@ func desiredCluster(cr *v1beta1.Pinot) (*dsoi.Cluster, error) {
 			Annotations: kc.PodMetadata.Annotations,
 			Service:     kc.Service,
 			Gates:       healthGates[node.NodeType],
-			GateAddress: node.HealthGateAddress,
+			GateAddress: node.AppAddress,
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,47 +37,68 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Health gates: a node set counts as rolled out only once Apache Druid itself says it is
-// healthy. The tests play Apache Druid's health endpoints with appHealth: every node's
-// healthGateAddress points at it, and it answers each gate with the healthy answer of the
-// description, or with 503 while appUnhealthy is set.
+// The tests play Apache Druid's own HTTP endpoints with appServer: every node's
+// appAddress points at it, and it answers each call with the answer of the description
+// (the healthy answer of a health gate, the drained answer of a decommission's check), or
+// with 503 while appUnhealthy (health gates) or appDraining (decommission checks) is set.
 
-// healthyAnswers are the description's healthy answers, by node type and path.
-var healthyAnswers = map[string]string{
-	"coordinator /status/selfDiscovered/status":   "{\"selfDiscovered\": true}",
-	"broker /druid/broker/v1/loadstatus":          "{\"inventoryInitialized\": true}",
-	"historical /druid/historical/v1/loadstatus":  "{\"cacheInitialized\": true}",
-	"overlord /status/selfDiscovered/status":      "{\"selfDiscovered\": true}",
-	"middleManager /status/selfDiscovered/status": "{\"selfDiscovered\": true}",
-	"router /status/selfDiscovered/status":        "{\"selfDiscovered\": true}",
+// appAnswer is what appServer answers on one path of one node type.
+type appAnswer struct {
+	status int
+	body   string
+	// drainCheck: the path is a decommission's check, failing while appDraining is set;
+	// otherwise a health gate's, failing while appUnhealthy is set ("" body: a drain's start).
+	drainCheck bool
+}
+
+// appAnswers are the description's answers, by node type and path.
+var appAnswers = map[string]appAnswer{
+	"coordinator /status/selfDiscovered/status":   {status: 200, body: "{\"selfDiscovered\": true}"},
+	"broker /druid/broker/v1/loadstatus":          {status: 200, body: "{\"inventoryInitialized\": true}"},
+	"historical /druid/historical/v1/loadstatus":  {status: 200, body: "{\"cacheInitialized\": true}"},
+	"overlord /status/selfDiscovered/status":      {status: 200, body: "{\"selfDiscovered\": true}"},
+	"middleManager /status/selfDiscovered/status": {status: 200, body: "{\"selfDiscovered\": true}"},
+	"middleManager /druid/worker/v1/disable":      {status: 200},
+	"middleManager /druid/worker/v1/tasks":        {status: 200, body: "[]", drainCheck: true},
+	"router /status/selfDiscovered/status":        {status: 200, body: "{\"selfDiscovered\": true}"},
 }
 
 var (
-	appHealthOnce sync.Once
-	appHealthURL  string
+	appServerOnce sync.Once
+	appServerURL  string
 	appUnhealthy  atomic.Bool
+	appDraining   atomic.Bool
+	// drainsStarted lists the pods asked to drain, in order.
+	drainsStarted   []string
+	drainsStartedMu sync.Mutex
 )
 
-// appHealth returns the address of the played health endpoints, started once for the whole
-// test run: /<node type><gate path>.
-func appHealth() string {
-	appHealthOnce.Do(func() {
+// appServer returns the address of the played endpoints, started once for the whole test
+// run: /<node type><path>.
+func appServer() string {
+	appServerOnce.Do(func() {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			nodeType, path, _ := strings.Cut(strings.TrimPrefix(r.URL.RequestURI(), "/"), "/")
-			answer, ok := healthyAnswers[nodeType+" /"+path]
+			answer, ok := appAnswers[nodeType+" /"+path]
 			switch {
 			case !ok:
 				http.NotFound(w, r)
-			case appUnhealthy.Load():
+			case r.Method != http.MethodGet:
+				drainsStartedMu.Lock()
+				drainsStarted = append(drainsStarted, r.Header.Get(dsoi.HeaderPod))
+				drainsStartedMu.Unlock()
+				w.WriteHeader(answer.status)
+			case answer.drainCheck && appDraining.Load(), !answer.drainCheck && appUnhealthy.Load():
 				w.WriteHeader(http.StatusServiceUnavailable)
 				fmt.Fprint(w, `{"healthy": false}`)
 			default:
-				fmt.Fprint(w, answer)
+				w.WriteHeader(answer.status)
+				fmt.Fprint(w, answer.body)
 			}
 		}))
-		appHealthURL = srv.URL
+		appServerURL = srv.URL
 	})
-	return appHealthURL
+	return appServerURL
 }
 
 func init() {
@@ -86,12 +108,15 @@ func init() {
 			gates[i].Interval = 0
 		}
 	}
+	for _, d := range decommissions {
+		d.Check.Interval = 0
+	}
 }
 
-// withAppHealth sends every node's health gates to appHealth.
-func withAppHealth(cr *v1alpha1.Druid) {
+// withAppServer sends every node's calls to appServer.
+func withAppServer(cr *v1alpha1.Druid) {
 	for i := range cr.Spec.Nodes {
-		cr.Spec.Nodes[i].HealthGateAddress = appHealth() + "/" + string(cr.Spec.Nodes[i].NodeType)
+		cr.Spec.Nodes[i].AppAddress = appServer() + "/" + string(cr.Spec.Nodes[i].NodeType)
 	}
 }
 
@@ -227,5 +252,105 @@ func TestAPIServerRejectsNodesBelowTheirFloor(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s at %d replicas: got %v, want %q", nodeType, floor-1, err, want)
 		}
+	}
+}
+
+// ordinalPods plays the StatefulSet controller for the decommission tests: node set node
+// gets pods <workload>-0 to <workload>-(n-1), the ones a drain is asked about.
+func ordinalPods(t *testing.T, cr *v1alpha1.Druid, node v1alpha1.DruidNode, n int32) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", dsoi.ObjectName(cr.Name, node.Name), i), Namespace: cr.Namespace,
+				Labels: dsoi.Labels(AppName, cr.Name, node.Name, string(node.NodeType))},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: containerNames[node.NodeType], Image: "ordinal"}}},
+		}
+		if err := k8sClient.Create(ctx, pod); err != nil && !strings.Contains(err.Error(), "already exists") {
+			t.Fatal(err)
+		}
+	}
+}
+
+// startedDrains returns the pods asked to drain so far, and forgets them.
+func startedDrains() []string {
+	drainsStartedMu.Lock()
+	defer drainsStartedMu.Unlock()
+	out := drainsStarted
+	drainsStarted = nil
+	return out
+}
+
+// A scale-down of a node type with a decommission asks each pod to drain, highest ordinal
+// first, one at a time, and removes a pod only once Apache Druid says it is drained;
+// the drain shows in the status, and at rest nothing is asked.
+func TestScaleDownDrainsEachPod(t *testing.T) {
+	defer appDraining.Store(false)
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	i := slices.IndexFunc(cr.Spec.Nodes, func(n v1alpha1.DruidNode) bool { return decommissions[n.NodeType] != nil })
+	if i < 0 {
+		t.Fatal("the sample has no node of a node type with a decommission")
+	}
+	node := cr.Spec.Nodes[i]
+	floor := int32(1)
+	floor = max(floor, minReplicas[node.NodeType])
+	from := floor + 2
+	cr = update(t, cr, func(c *v1alpha1.Druid) { c.Spec.Nodes[i].Replicas = ptrTo(from) })
+	cr, _ = rollOut(t, cr)
+	ordinalPods(t, cr, node, from)
+	startedDrains()
+	name := dsoi.ObjectName(cr.Name, node.Name)
+	replicas := func() int32 {
+		t.Helper()
+		return *workloads(t, cr)[node.Name].(*appsv1.StatefulSet).Spec.Replicas
+	}
+	drainOf := func() *v1alpha1.DruidDrainStatus {
+		for _, ns := range cr.Status.NodeSets {
+			if ns.Name == node.Name {
+				return ns.Drain
+			}
+		}
+		return nil
+	}
+
+	// Still draining: the pod stays, and the drain is in the status.
+	appDraining.Store(true)
+	cr = update(t, cr, func(c *v1alpha1.Druid) { c.Spec.Nodes[i].Replicas = ptrTo(floor) })
+	var got []string
+	for range 3 {
+		var evs []string
+		cr, evs = reconcile(t, cr)
+		got = append(got, evs...)
+	}
+	last := fmt.Sprintf("%s-%d", name, from-1)
+	if d := drainOf(); d == nil || d.Pod != last || d.State != dsoi.DrainDraining || replicas() != from {
+		t.Fatalf("while %s drains: drain %+v, %d replicas; want it Draining and %d replicas", last, d, replicas(), from)
+	}
+	if started := startedDrains(); !slices.Equal(started, []string{last}) || countEvents(got, "Normal DrainStarted") != 1 {
+		t.Errorf("started %v, events %v; want %s asked once, one DrainStarted", started, got, last)
+	}
+
+	// Drained: each pod goes in turn, down to the floor.
+	appDraining.Store(false)
+	got = nil
+	for range 6 * (from - floor) {
+		var evs []string
+		cr, evs = reconcile(t, cr)
+		got = append(got, evs...)
+		markRolledOut(t, cr)
+	}
+	cr, _ = rollOut(t, cr)
+	if replicas() != floor || drainOf() != nil || countEvents(got, "Normal DrainCompleted") != 2 {
+		t.Errorf("after the drains: %d replicas, drain %+v, events %v; want %d, none, two DrainCompleted", replicas(), drainOf(), got, floor)
+	}
+	if started, want := startedDrains(), []string{fmt.Sprintf("%s-%d", name, from-2)}; !slices.Equal(started, want) {
+		t.Errorf("started %v, want %v (each pod once, the highest first)", started, want)
+	}
+
+	// At rest nothing is asked and nothing written.
+	rv := cr.ResourceVersion
+	if cr, _ = reconcile(t, cr); cr.ResourceVersion != rv || len(startedDrains()) != 0 {
+		t.Errorf("a reconcile at rest wrote the CR or started a drain")
 	}
 }

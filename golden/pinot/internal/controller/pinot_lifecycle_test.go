@@ -36,44 +36,63 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Health gates: a node set counts as rolled out only once Apache Pinot itself says it is
-// healthy. The tests play Apache Pinot's health endpoints with appHealth: every node's
-// healthGateAddress points at it, and it answers each gate with the healthy answer of the
-// description, or with 503 while appUnhealthy is set.
+// The tests play Apache Pinot's own HTTP endpoints with appServer: every node's
+// appAddress points at it, and it answers each call with the answer of the description
+// (the healthy answer of a health gate, the drained answer of a decommission's check), or
+// with 503 while appUnhealthy (health gates) or appDraining (decommission checks) is set.
 
-// healthyAnswers are the description's healthy answers, by node type and path.
-var healthyAnswers = map[string]string{
-	"controller /health":       "",
-	"broker /health":           "",
-	"server /health/readiness": "",
+// appAnswer is what appServer answers on one path of one node type.
+type appAnswer struct {
+	status int
+	body   string
+	// drainCheck: the path is a decommission's check, failing while appDraining is set;
+	// otherwise a health gate's, failing while appUnhealthy is set ("" body: a drain's start).
+	drainCheck bool
+}
+
+// appAnswers are the description's answers, by node type and path.
+var appAnswers = map[string]appAnswer{
+	"controller /health":       {status: 200, body: ""},
+	"broker /health":           {status: 200, body: ""},
+	"server /health/readiness": {status: 200, body: ""},
 }
 
 var (
-	appHealthOnce sync.Once
-	appHealthURL  string
+	appServerOnce sync.Once
+	appServerURL  string
 	appUnhealthy  atomic.Bool
+	appDraining   atomic.Bool
+	// drainsStarted lists the pods asked to drain, in order.
+	drainsStarted   []string
+	drainsStartedMu sync.Mutex
 )
 
-// appHealth returns the address of the played health endpoints, started once for the whole
-// test run: /<node type><gate path>.
-func appHealth() string {
-	appHealthOnce.Do(func() {
+// appServer returns the address of the played endpoints, started once for the whole test
+// run: /<node type><path>.
+func appServer() string {
+	appServerOnce.Do(func() {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			nodeType, path, _ := strings.Cut(strings.TrimPrefix(r.URL.RequestURI(), "/"), "/")
-			answer, ok := healthyAnswers[nodeType+" /"+path]
+			answer, ok := appAnswers[nodeType+" /"+path]
 			switch {
 			case !ok:
 				http.NotFound(w, r)
-			case appUnhealthy.Load():
+			case r.Method != http.MethodGet:
+				drainsStartedMu.Lock()
+				drainsStarted = append(drainsStarted, r.Header.Get(dsoi.HeaderPod))
+				drainsStartedMu.Unlock()
+				w.WriteHeader(answer.status)
+			case answer.drainCheck && appDraining.Load(), !answer.drainCheck && appUnhealthy.Load():
 				w.WriteHeader(http.StatusServiceUnavailable)
 				fmt.Fprint(w, `{"healthy": false}`)
 			default:
-				fmt.Fprint(w, answer)
+				w.WriteHeader(answer.status)
+				fmt.Fprint(w, answer.body)
 			}
 		}))
-		appHealthURL = srv.URL
+		appServerURL = srv.URL
 	})
-	return appHealthURL
+	return appServerURL
 }
 
 func init() {
@@ -85,10 +104,10 @@ func init() {
 	}
 }
 
-// withAppHealth sends every node's health gates to appHealth.
-func withAppHealth(cr *v1beta1.Pinot) {
+// withAppServer sends every node's calls to appServer.
+func withAppServer(cr *v1beta1.Pinot) {
 	for i := range cr.Spec.Nodes {
-		cr.Spec.Nodes[i].HealthGateAddress = appHealth() + "/" + string(cr.Spec.Nodes[i].NodeType)
+		cr.Spec.Nodes[i].AppAddress = appServer() + "/" + string(cr.Spec.Nodes[i].NodeType)
 	}
 }
 
