@@ -24,6 +24,9 @@ type App struct {
 			Name        string       `json:"name"`
 			ConfigFiles []string     `json:"configFiles"`
 			HealthGates []HealthGate `json:"healthGates"`
+			// Decommission drains a pod before a scale-down removes it.
+			Decommission *Decommission `json:"decommission"`
+			MinReplicas  int64         `json:"minReplicas"`
 		} `json:"nodeTypes"`
 		Autoscaling bool `json:"autoscaling"`
 		Operator    struct {
@@ -59,6 +62,28 @@ type HealthGate struct {
 	Name          string `json:"name"`
 	Path          string `json:"path"`
 	HealthyAnswer string `json:"healthyAnswer"`
+}
+
+// Decommission is what the tests need of a node type's decommission: the paths of its start
+// call and check, and what a drained pod answers.
+type Decommission struct {
+	Start struct {
+		Path string `json:"path"`
+	} `json:"start"`
+	Check struct {
+		Path          string `json:"path"`
+		DrainedAnswer string `json:"drainedAnswer"`
+	} `json:"check"`
+}
+
+// DecommissionOf returns the decommission of a node type (nil: none).
+func (a *App) DecommissionOf(nodeType string) *Decommission {
+	for _, nt := range a.Spec.NodeTypes {
+		if nt.Name == nodeType {
+			return nt.Decommission
+		}
+	}
+	return nil
 }
 
 // GatesOf returns the health gates of a node type.

@@ -156,6 +156,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"ordered-upgrade", s.upgrade},
 		{"halt-and-resume", s.haltAndResume},
 		{"health-gates", s.healthGates},
+		{"decommission", s.decommission},
 		{"config-change", s.configChange},
 		{"recreate-service", s.recreateService},
 		{"remove-node-set", s.removeNodeSet},

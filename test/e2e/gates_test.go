@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,34 +13,55 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// appHealth plays the application's health endpoints, which KWOK's pods do not serve: every
-// node whose node type has health gates gets appAddress <server>/<node type>, and
-// the server answers each gate's path with the description's healthy answer, or with 503
-// for a node type made unhealthy.
+// appHealth plays the application's own endpoints, which KWOK's pods do not serve: every
+// node whose node type has health gates or a decommission gets appAddress
+// <server>/<node type>. The server answers each gate's path with the description's healthy
+// answer, or with 503 for a node type made unhealthy; it records each drain start (the pod,
+// from the X-Dsoi-Pod header) and answers a decommission's check with the drained answer, or
+// with 503 while the node type's drains are held.
 type appHealth struct {
 	*httptest.Server
 	mu        sync.Mutex
-	answers   map[string]string // "<node type> <path>" -> healthy answer
-	unhealthy map[string]bool   // node types answering 503
+	answers   map[string]string // "<node type> <path>" -> healthy or drained answer
+	starts    map[string]bool   // "<node type> <path>" of drain start calls
+	checks    map[string]bool   // "<node type> <path>" of decommission checks
+	unhealthy map[string]bool   // node types answering 503 to gates
+	held      map[string]bool   // node types answering 503 to decommission checks
 	calls     int
+	// drained lists the pods asked to drain, in order.
+	drained []string
 	// healthySince is when each node type was last answered healthy after being unhealthy.
 	healthySince map[string]time.Time
 }
 
 func newAppHealth(app *App) *appHealth {
-	h := &appHealth{answers: map[string]string{}, unhealthy: map[string]bool{}, healthySince: map[string]time.Time{}}
+	h := &appHealth{answers: map[string]string{}, starts: map[string]bool{}, checks: map[string]bool{},
+		unhealthy: map[string]bool{}, held: map[string]bool{}, healthySince: map[string]time.Time{}}
 	for _, nt := range app.Spec.NodeTypes {
 		for _, g := range nt.HealthGates {
 			h.answers[nt.Name+" "+g.Path] = g.HealthyAnswer
 		}
+		if d := nt.Decommission; d != nil {
+			h.starts[nt.Name+" "+d.Start.Path] = true
+			h.checks[nt.Name+" "+d.Check.Path] = true
+			h.answers[nt.Name+" "+d.Check.Path] = d.Check.DrainedAnswer
+		}
 	}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nodeType, path, _ := strings.Cut(strings.TrimPrefix(r.URL.RequestURI(), "/"), "/")
+		key := nodeType + " /" + path
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.calls++
-		answer, ok := h.answers[nodeType+" /"+path]
+		answer, ok := h.answers[key]
 		switch {
+		case h.starts[key] && r.Method != http.MethodGet:
+			h.drained = append(h.drained, r.Header.Get("X-Dsoi-Pod"))
+		case h.checks[key] && h.held[nodeType]:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"tasks": 3}`)
+		case h.checks[key]:
+			fmt.Fprint(w, answer)
 		case !ok:
 			http.NotFound(w, r)
 		case h.unhealthy[nodeType]:
@@ -76,10 +98,24 @@ func (h *appHealth) count() int {
 	return h.calls
 }
 
+// holdDrains makes a node type's decommission checks fail (true) or pass.
+func (h *appHealth) holdDrains(nodeType string, held bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[nodeType] = held
+}
+
+// drainStarts returns the pods asked to drain so far, in order.
+func (h *appHealth) drainStarts() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.drained)
+}
+
 // address gives the sample's nodes the played endpoints.
 func (h *appHealth) address(app *App, cr CR) {
 	for _, n := range cr.items("spec", "nodes") {
-		if len(app.GatesOf(str(n, "nodeType"))) > 0 {
+		if nt := str(n, "nodeType"); len(app.GatesOf(nt)) > 0 || app.DecommissionOf(nt) != nil {
 			n["appAddress"] = h.URL + "/" + str(n, "nodeType")
 		}
 	}
