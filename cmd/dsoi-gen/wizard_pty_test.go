@@ -179,6 +179,7 @@ func TestWizardInATerminal(t *testing.T) {
 	tm.answer("Drain each pod of broker", "y")
 	tm.answer("Port of the drain calls", enter, enter, "/drain", enter, "/drain/status", enter, "size(body.tasks) == 0", enter)
 	tm.answer("What it answers once a pod is drained", `{"tasks": []}`, enter)
+	tm.answer("Claims of the pods a scale-down of broker removes", down, enter)
 	tm.answer("Another node type?", "y")
 	tm.answer("Node type 2: name", "server", enter, down, enter, "demo/server:1.0", enter, "http:8081", enter, enter, enter, enter, enter)
 	tm.answer("Health gates for server", "n")

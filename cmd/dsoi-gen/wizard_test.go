@@ -47,6 +47,7 @@ func checkDemo(t *testing.T, file, project string) {
 		nodes[0].MinReplicas == nil || *nodes[0].MinReplicas != 2 || nodes[1].MinReplicas != nil ||
 		len(nodes[0].HealthGates) != 1 || nodes[0].HealthGates[0].Port != "admin" || nodes[0].HealthGates[0].Condition != "body.loaded == true" || len(nodes[1].HealthGates) != 0 ||
 		nodes[0].Decommission == nil || nodes[0].Decommission.Start.Path != "/drain" || nodes[0].Decommission.Check.DrainedAnswer != `{"tasks": []}` || nodes[1].Decommission != nil ||
+		nodes[0].ClaimRetention == nil || nodes[0].ClaimRetention.WhenScaled != model.ClaimDelete ||
 		len(nodes[0].Ports) != 2 || nodes[0].Ports[1].Port != 9090 || nodes[0].Storage[0].MountPath != "/var/data" ||
 		nodes[0].ConfigFiles[0] != "broker-config" || nodes[1].Workload != model.Deployment || nodes[1].Image != "demo/server:1.0" ||
 		app.Spec.Dependencies[0].Fields[0].Type != model.FieldSecretRef || app.Spec.Dependencies[0].Fields[0].Env != "PG_PASSWORD" ||

@@ -52,6 +52,10 @@ func Default(app *Application) {
 		if nt.Decommission != nil {
 			defaultDecommission(nt.Decommission)
 		}
+		if r := nt.ClaimRetention; r != nil {
+			setIfEmpty(&r.WhenScaled, ClaimRetain)
+			setIfEmpty(&r.WhenDeleted, ClaimRetain)
+		}
 	}
 }
 

@@ -127,6 +127,8 @@ func refine(defs jsonschema.Definitions) error {
 		{"HealthGate", "intervalSeconds", between(1, maxGateSeconds, DefaultGateIntervalSeconds)},
 		{"HealthGate", "timeoutSeconds", between(1, maxGateSeconds, DefaultGateTimeoutSeconds)},
 		{"HealthGate", "successThreshold", between(1, maxGateSuccessThreshold, DefaultGateSuccessThreshold)},
+		{"ClaimRetention", "whenScaled", withDefault(ClaimRetain, enum(ClaimRetain, ClaimDelete))},
+		{"ClaimRetention", "whenDeleted", withDefault(ClaimRetain, enum(ClaimRetain))},
 		{"Decommission", "intervalSeconds", between(1, maxGateSeconds, DefaultGateIntervalSeconds)},
 		{"Decommission", "timeoutSeconds", between(1, maxGateSeconds, DefaultGateTimeoutSeconds)},
 		{"DrainStart", "method", withDefault(DefaultDrainMethod, enum(DrainMethods...))},

@@ -115,9 +115,25 @@ type NodeType struct {
 	// MinReplicas is the fewest replicas a node set of this type may run, such as a quorum of 3:
 	// the CRD refuses fewer, and scale-downs (by hand or by the autoscaler) stop there. spec.stopped still stops it.
 	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// ClaimRetention says what happens to the claims of the pods a scale-down removes: kept by default. Only for StatefulSets; a resource's node can override it.
+	ClaimRetention *ClaimRetention `json:"claimRetention,omitempty"`
 	// Decommission is what must happen before a scale-down (by hand or by the autoscaler) removes a pod of this node type: a call that starts draining the pod, then a check that says when it is drained. Pods go one at a time, highest ordinal first, each removed only once drained. Only for StatefulSets.
 	Decommission *Decommission `json:"decommission,omitempty"`
 }
+
+// ClaimRetention is the StatefulSet's PersistentVolumeClaim retention policy.
+type ClaimRetention struct {
+	// WhenScaled is Retain (the default: the claims of pods a scale-down removes are kept, and a scale-up reuses them) or Delete (they are deleted with their pods).
+	WhenScaled string `json:"whenScaled,omitempty"`
+	// WhenDeleted is Retain, the only value: the operator deletes and recreates StatefulSets to change immutable fields, and their claims must survive that. The claims of a node set removed from a resource are deleted by its spec.deletePersistentVolumeClaims.
+	WhenDeleted string `json:"whenDeleted,omitempty"`
+}
+
+// Claim retention policies.
+const (
+	ClaimRetain = "Retain"
+	ClaimDelete = "Delete"
+)
 
 // Decommission drains a pod before a scale-down removes it: both calls go to that pod.
 type Decommission struct {

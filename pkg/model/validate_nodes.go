@@ -52,6 +52,7 @@ func validateNodeTypes(ps *Problems, spec *Spec) {
 		validateProbes(ps, nt, p, portNames)
 		validateHealthGates(ps, nt, p)
 		validateDecommission(ps, nt, p)
+		validateClaimRetention(ps, nt, p)
 		mounts := validateStorage(ps, nt, p)
 		validateNodeConfigFiles(ps, nt, p, configs, mounts)
 		validateNodeEnv(ps, nt, p, depEnv)
@@ -282,6 +283,23 @@ func validateDecommission(ps *Problems, nt *NodeType, p string) {
 			fmt.Sprintf("what the endpoint answers once a pod of %s is drained, such as []", nt.Name), "the check fails on its own drained answer")
 	}
 	checkTiming(ps, p, d.IntervalSeconds, d.TimeoutSeconds)
+}
+
+// validateClaimRetention checks the claim retention of a StatefulSet node type.
+func validateClaimRetention(ps *Problems, nt *NodeType, p string) {
+	r := nt.ClaimRetention
+	if r == nil {
+		return
+	}
+	p += ".claimRetention"
+	if nt.Workload == Deployment {
+		ps.add(p, "is only for workload StatefulSet: a Deployment's pods share one claim, which a scale-down never removes")
+	}
+	checkEnum(ps, p+".whenScaled", "whenScaled", r.WhenScaled, ClaimRetain, ClaimDelete)
+	if r.WhenDeleted != ClaimRetain {
+		ps.add(p+".whenDeleted", "must be Retain: the operator deletes and recreates StatefulSets to change immutable fields (such as a volume's size), and their claims must survive that; "+
+			"a resource's spec.deletePersistentVolumeClaims deletes the claims of node sets removed from it")
+	}
 }
 
 // checkHTTPPort requires the name of one of the node type's TCP ports.

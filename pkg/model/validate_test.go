@@ -1085,3 +1085,25 @@ func TestValidateDecommission(t *testing.T) {
 		},
 	})
 }
+
+func TestValidateClaimRetention(t *testing.T) {
+	runValidateCases(t, []validateCase{
+		{
+			name:  "delete the claims of pods a scale-down removes",
+			edits: []edit{{"          port: 8080\n", "          port: 8080\n      claimRetention: {whenScaled: Delete, whenDeleted: Retain}\n"}},
+		},
+		{
+			name:  "a value in the wrong case, and whenDeleted Delete",
+			edits: []edit{{"          port: 8080\n", "          port: 8080\n      claimRetention: {whenScaled: delete, whenDeleted: Delete}\n"}},
+			want: []string{
+				`demo.yaml:18: spec.nodeTypes[0].claimRetention.whenDeleted: must be Retain: the operator deletes and recreates StatefulSets to change immutable fields (such as a volume's size), and their claims must survive that; a resource's spec.deletePersistentVolumeClaims deletes the claims of node sets removed from it`,
+				`demo.yaml:18: spec.nodeTypes[0].claimRetention.whenScaled: invalid whenScaled "delete": must be Retain or Delete (did you mean "Delete"?)`,
+			},
+		},
+		{
+			name:  "on a Deployment",
+			edits: []edit{{"          port: 9090\n", "          port: 9090\n      claimRetention: {whenScaled: Delete}\n"}},
+			want:  []string{"demo.yaml:32: spec.nodeTypes[1].claimRetention: is only for workload StatefulSet: a Deployment's pods share one claim, which a scale-down never removes"},
+		},
+	})
+}

@@ -262,6 +262,18 @@ func (d *Data) HasDecommissions() bool {
 // (health gates, decommissions), so each node has an appAddress.
 func (d *Data) HasAppCalls() bool { return d.HasHealthGates() || d.HasDecommissions() }
 
+// ClaimDeletingNodeTypes are the node types that delete the claims of the pods a scale-down
+// removes, by default.
+func (d *Data) ClaimDeletingNodeTypes() []NodeTypeData {
+	var out []NodeTypeData
+	for _, nt := range d.NodeTypes {
+		if nt.ClaimRetention != nil && nt.ClaimRetention.WhenScaled == model.ClaimDelete {
+			out = append(out, nt)
+		}
+	}
+	return out
+}
+
 // HasFloors reports whether a node type has a minimum number of replicas.
 func (d *Data) HasFloors() bool {
 	for _, nt := range d.NodeTypes {

@@ -162,6 +162,9 @@ func Summary(app *model.Application) string {
 			}
 			fmt.Fprintf(&b, ", health gates %s", strings.Join(gates, ", "))
 		}
+		if r := nt.ClaimRetention; r != nil && r.WhenScaled == model.ClaimDelete {
+			b.WriteString(", claims deleted on scale-down")
+		}
 		if d := nt.Decommission; d != nil && d.Start != nil && d.Check != nil {
 			fmt.Fprintf(&b, ", drains pods (%s %s, then GET %s on %s)", d.Start.Method, d.Start.Path, d.Check.Path, d.Port)
 		}

@@ -174,7 +174,33 @@ func (w *Wizard) askNodeType(ctx context.Context, n int, nt *model.NodeType, con
 	if err := w.askHealthGates(ctx, nt); err != nil {
 		return err
 	}
-	return w.askDecommission(ctx, nt)
+	if err := w.askDecommission(ctx, nt); err != nil {
+		return err
+	}
+	return w.askClaimRetention(ctx, nt)
+}
+
+// askClaimRetention asks, for a StatefulSet node type with storage, whether a scale-down
+// keeps or deletes the claims of the pods it removes.
+func (w *Wizard) askClaimRetention(ctx context.Context, nt *model.NodeType) error {
+	if nt.Workload != model.StatefulSet || len(nt.Storage) == 0 {
+		nt.ClaimRetention = nil
+		return nil
+	}
+	when := model.ClaimRetain
+	if nt.ClaimRetention != nil && nt.ClaimRetention.WhenScaled != "" {
+		when = nt.ClaimRetention.WhenScaled
+	}
+	var s step
+	s.choice("Claims of the pods a scale-down of "+nt.Name+" removes (Retain keeps their data for a later scale-up)", &when, model.ClaimRetain, model.ClaimDelete)
+	if err := w.ask(ctx, &s); err != nil {
+		return err
+	}
+	nt.ClaimRetention = nil
+	if when == model.ClaimDelete {
+		nt.ClaimRetention = &model.ClaimRetention{WhenScaled: model.ClaimDelete, WhenDeleted: model.ClaimRetain}
+	}
+	return nil
 }
 
 // askDecommission asks whether a StatefulSet node type drains each pod before a scale-down

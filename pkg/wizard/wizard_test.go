@@ -54,6 +54,7 @@ spec:
       minReplicas: 2
       healthGates: [{name: ready, port: admin, path: /health, condition: body.loaded == true, healthyAnswer: '{"loaded": true}'}]
       decommission: {port: http, start: {path: /drain}, check: {path: /drain/status, condition: size(body.tasks) == 0, drainedAnswer: '{"tasks": []}'}}
+      claimRetention: {whenScaled: Delete}
     - name: server
       workload: Deployment
       image: demo/server:1.0
@@ -129,7 +130,7 @@ func TestWholeDescriptionProblemsReaskAStep(t *testing.T) {
 	fix := "4\n" + // the step menu: Config files first, then Application name, Operator, Node types
 		strings.Repeat("\n", 7) + "broker-config\n" + // broker again, now mounting broker-config
 		strings.Repeat("\n", 7) + // its health gate as before
-		strings.Repeat("\n", 7) + // its decommission as before
+		strings.Repeat("\n", 8) + // its decommission and claim retention as before
 		"\n" + // another node type: yes, as before
 		strings.Repeat("\n", 10) // server as before
 	app, out, err := session(t, answers+fix, nil)

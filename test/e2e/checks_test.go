@@ -536,4 +536,4 @@ func (s *suite) dump(t *testing.T) {
 }
 
 // keys returns the sorted keys of a set.
-func keys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

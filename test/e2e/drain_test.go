@@ -125,3 +125,63 @@ func (s *suite) checkFloorRefused(t *testing.T) {
 		}
 	}
 }
+
+// claimRetention scales the first StatefulSet node set with storage up by one and back: with
+// whenScaled Retain the removed pod's claims stay, with Delete (set on the node) Kubernetes
+// deletes them, and in both cases the claims of the pods that stay are the very same. The
+// node keeps whenScaled Delete for the next steps, so that recreating its StatefulSet (storage
+// growth) runs with it too.
+func (s *suite) claimRetention(t *testing.T) {
+	field := s.app.AppConfigField()
+	cr := s.get(t)
+	i := slices.IndexFunc(cr.Nodes(field), func(n Node) bool { return n.Kind == "StatefulSet" && hasStorage(cr, n) })
+	if i < 0 {
+		t.Skip("no StatefulSet node set has storage")
+	}
+	node := cr.Nodes(field)[i]
+	replicas, _ := cr.find(node.Name, "spec", "nodes")["replicas"].(int64)
+	if replicas == 0 {
+		replicas = 1
+	}
+	scale := func(n int64) {
+		t.Helper()
+		gen := s.edit(t, func(cr CR) { cr.find(node.Name, "spec", "nodes")["replicas"] = n })
+		eventually(t, rollout, fmt.Sprintf("node set %s to run %d replicas", node.Name, n), func() string {
+			if pods := s.podsOf(t, node.Name); pods != int(n) {
+				return fmt.Sprintf("%d pods", pods)
+			}
+			return s.settled(s.get(t), gen)
+		})
+	}
+	staying := s.claimsOf(t, node.Name)
+	scale(replicas + 1)
+	all := s.claimsOf(t, node.Name)
+	if len(all) <= len(staying) {
+		t.Fatalf("claims %v after a scale-up, want more than %v", keys(all), keys(staying))
+	}
+	scale(replicas)
+	consistently(t, 5*time.Second, "the removed pod's claims to stay (whenScaled Retain)", func() string {
+		if got := s.claimsOf(t, node.Name); !equalClaims(got, all) {
+			return fmt.Sprintf("claims %v, want the very same %v", keys(got), keys(all))
+		}
+		return ""
+	})
+
+	gen := s.edit(t, func(cr CR) {
+		cr.find(node.Name, "spec", "nodes")["claimRetention"] = map[string]any{"whenScaled": "Delete"}
+	})
+	eventually(t, rollout, "the cluster to settle", func() string { return s.settled(s.get(t), gen) })
+	scale(replicas + 1)
+	if got := s.claimsOf(t, node.Name); !equalClaims(got, all) {
+		t.Errorf("claims %v after scaling up again, want the kept ones reused: %v", keys(got), keys(all))
+	}
+	scale(replicas)
+	eventually(t, time.Minute, "the removed pod's claims to be deleted (whenScaled Delete)", func() string {
+		if got := s.claimsOf(t, node.Name); !equalClaims(got, staying) {
+			return fmt.Sprintf("claims %v, want the very same %v", keys(got), keys(staying))
+		}
+		return ""
+	})
+	t.Logf("node set %s: a scale-down kept %d claims with Retain and deleted %d with Delete; the %d claims of the pods that stayed never changed",
+		node.Name, len(all)-len(staying), len(all)-len(staying), len(staying))
+}

@@ -162,6 +162,7 @@ func runCase(t *testing.T, root, bin, name string) {
 		{"remove-node-set", s.removeNodeSet},
 		{"pause", s.pause},
 		{"autoscale", s.autoscale},
+		{"claim-retention", s.claimRetention},
 		{"data-safety", s.dataSafety},
 		{"storage-growth", s.storageGrowth},
 		{"idle", s.idle},

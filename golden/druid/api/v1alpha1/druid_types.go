@@ -170,6 +170,11 @@ type DruidNode struct {
 	// +kubebuilder:validation:MaxLength=63
 	DruidConfig string `json:"druidConfig,omitempty"`
 
+	// ClaimRetention says what happens to the claims of the pods a scale-down of this node
+	// removes, when its kind is StatefulSet; without it, the node type's default: coordinator Retain, broker Retain, historical Retain, overlord Retain, middleManager Delete, router Retain.
+	// +optional
+	ClaimRetention *DruidClaimRetention `json:"claimRetention,omitempty"`
+
 	// AppAddress, when set, receives the calls this operator makes to the application's own
 	// endpoints for this node set (health gates and decommissions): host:port or a URL, to which each
 	// call's path is appended, instead of each pod or the node set's Service. It is for an
@@ -531,6 +536,17 @@ type DruidHealthGateStatus struct {
 	// Message says why the gate fails, or how far a Checking gate has got.
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// DruidClaimRetention is the PersistentVolumeClaim retention policy of a StatefulSet node.
+// Claims are never deleted with the StatefulSet: the operator recreates StatefulSets to change
+// immutable fields, and spec.deletePersistentVolumeClaims deletes those of removed nodes.
+type DruidClaimRetention struct {
+	// WhenScaled is Retain (the claims of pods a scale-down removes are kept, and a scale-up
+	// reuses them) or Delete (they are deleted with their pods).
+	// +required
+	// +kubebuilder:validation:Enum=Retain;Delete
+	WhenScaled string `json:"whenScaled"`
 }
 
 // DruidDrainStatus is the drain of one pod before a scale-down removes it.

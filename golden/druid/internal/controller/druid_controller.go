@@ -409,6 +409,19 @@ var decommissions = map[v1alpha1.DruidNodeType]*dsoi.Decommission{
 	},
 }
 
+// deletesClaimsWhenScaled says whether a scale-down of a node deletes the claims of the pods
+// it removes: as the node's claimRetention says, else as its node type's default.
+func deletesClaimsWhenScaled(node v1alpha1.DruidNode) bool {
+	if node.ClaimRetention != nil {
+		return node.ClaimRetention.WhenScaled == "Delete"
+	}
+	switch node.NodeType {
+	case v1alpha1.DruidNodeTypeMiddleManager:
+		return true
+	}
+	return false
+}
+
 // minReplicas are the floors of node types, from the description: a scale-down stops there.
 var minReplicas = map[v1alpha1.DruidNodeType]int32{
 	v1alpha1.DruidNodeTypeHistorical: 2,
@@ -554,13 +567,14 @@ func desiredCluster(cr *v1alpha1.Druid) (*dsoi.Cluster, error) {
 				SecurityContext:    kc.SecurityContext,
 				ImagePullSecrets:   kc.ImagePullSecrets,
 			},
-			PodLabels:    kc.PodMetadata.Labels,
-			Annotations:  kc.PodMetadata.Annotations,
-			Service:      kc.Service,
-			Gates:        healthGates[node.NodeType],
-			GateAddress:  node.AppAddress,
-			MinReplicas:  minReplicas[node.NodeType],
-			Decommission: decommissions[node.NodeType],
+			PodLabels:              kc.PodMetadata.Labels,
+			Annotations:            kc.PodMetadata.Annotations,
+			Service:                kc.Service,
+			Gates:                  healthGates[node.NodeType],
+			GateAddress:            node.AppAddress,
+			MinReplicas:            minReplicas[node.NodeType],
+			Decommission:           decommissions[node.NodeType],
+			DeleteClaimsWhenScaled: deletesClaimsWhenScaled(node),
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

@@ -163,6 +163,11 @@ type PinotNode struct {
 	// +kubebuilder:validation:MaxLength=63
 	PinotConfig string `json:"pinotConfig,omitempty"`
 
+	// ClaimRetention says what happens to the claims of the pods a scale-down of this node
+	// removes, when its kind is StatefulSet; without it, the node type's default: controller Retain, broker Retain, server Retain, minion Retain.
+	// +optional
+	ClaimRetention *PinotClaimRetention `json:"claimRetention,omitempty"`
+
 	// AppAddress, when set, receives the calls this operator makes to the application's own
 	// endpoints for this node set (health gates): host:port or a URL, to which each
 	// call's path is appended, instead of each pod or the node set's Service. It is for an
@@ -365,6 +370,17 @@ type PinotHealthGateStatus struct {
 	// Message says why the gate fails, or how far a Checking gate has got.
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// PinotClaimRetention is the PersistentVolumeClaim retention policy of a StatefulSet node.
+// Claims are never deleted with the StatefulSet: the operator recreates StatefulSets to change
+// immutable fields, and spec.deletePersistentVolumeClaims deletes those of removed nodes.
+type PinotClaimRetention struct {
+	// WhenScaled is Retain (the claims of pods a scale-down removes are kept, and a scale-up
+	// reuses them) or Delete (they are deleted with their pods).
+	// +required
+	// +kubebuilder:validation:Enum=Retain;Delete
+	WhenScaled string `json:"whenScaled"`
 }
 
 // PinotUpgradeStatus is the state of the latest upgrade.

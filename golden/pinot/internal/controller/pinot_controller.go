@@ -346,6 +346,15 @@ var healthGates = map[v1beta1.PinotNodeType][]dsoi.Gate{
 	},
 }
 
+// deletesClaimsWhenScaled says whether a scale-down of a node deletes the claims of the pods
+// it removes: as the node's claimRetention says, else as its node type's default.
+func deletesClaimsWhenScaled(node v1beta1.PinotNode) bool {
+	if node.ClaimRetention != nil {
+		return node.ClaimRetention.WhenScaled == "Delete"
+	}
+	return false
+}
+
 // clusterFiles are the cluster-wide config files, shared by every node set that mounts them.
 var clusterFiles = []configFile{}
 
@@ -452,11 +461,12 @@ func desiredCluster(cr *v1beta1.Pinot) (*dsoi.Cluster, error) {
 				SecurityContext:    kc.SecurityContext,
 				ImagePullSecrets:   kc.ImagePullSecrets,
 			},
-			PodLabels:   kc.PodMetadata.Labels,
-			Annotations: kc.PodMetadata.Annotations,
-			Service:     kc.Service,
-			Gates:       healthGates[node.NodeType],
-			GateAddress: node.AppAddress,
+			PodLabels:              kc.PodMetadata.Labels,
+			Annotations:            kc.PodMetadata.Annotations,
+			Service:                kc.Service,
+			Gates:                  healthGates[node.NodeType],
+			GateAddress:            node.AppAddress,
+			DeleteClaimsWhenScaled: deletesClaimsWhenScaled(node),
 		}
 		for _, s := range kc.StorageConfig {
 			ns.Storage = append(ns.Storage, dsoi.Storage{Name: s.Name, MountPath: s.MountPath, Spec: s.Spec})

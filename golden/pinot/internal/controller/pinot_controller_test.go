@@ -237,6 +237,42 @@ func TestDriftIsReverted(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// A StatefulSet node's claimRetention reaches its StatefulSet (without one, its node type's
+// default), claims are never deleted with the StatefulSet, and the API server refuses other
+// values.
+func TestClaimRetention(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	i := slices.IndexFunc(cr.Spec.Nodes, func(n v1beta1.PinotNode) bool { return n.Kind == "StatefulSet" })
+	if i < 0 {
+		t.Skip("the sample has no StatefulSet node")
+	}
+	node := cr.Spec.Nodes[i]
+	check := func(wantScaled appsv1.PersistentVolumeClaimRetentionPolicyType) {
+		t.Helper()
+		p := workloads(t, cr)[node.Name].(*appsv1.StatefulSet).Spec.PersistentVolumeClaimRetentionPolicy
+		if p == nil || p.WhenScaled != wantScaled || p.WhenDeleted != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
+			t.Errorf("retention policy %+v, want whenScaled %s and whenDeleted Retain", p, wantScaled)
+		}
+	}
+	if deletesClaimsWhenScaled(node) {
+		check(appsv1.DeletePersistentVolumeClaimRetentionPolicyType)
+	} else {
+		check(appsv1.RetainPersistentVolumeClaimRetentionPolicyType)
+	}
+	for _, when := range []appsv1.PersistentVolumeClaimRetentionPolicyType{appsv1.DeletePersistentVolumeClaimRetentionPolicyType, appsv1.RetainPersistentVolumeClaimRetentionPolicyType} {
+		cr = update(t, cr, func(c *v1beta1.Pinot) {
+			c.Spec.Nodes[i].ClaimRetention = &v1beta1.PinotClaimRetention{WhenScaled: string(when)}
+		})
+		cr, _ = rollOut(t, cr)
+		check(when)
+	}
+	cr.Spec.Nodes[i].ClaimRetention.WhenScaled = "delete"
+	if err := k8sClient.Update(context.Background(), cr); err == nil || !strings.Contains(err.Error(), "whenScaled") {
+		t.Errorf("whenScaled delete: %v, want the API server to refuse it", err)
+	}
+}
+
 func TestRemovedNodeSetIsDeleted(t *testing.T) {
 	cr := newCluster(t, func(cr *v1beta1.Pinot) {
 		// A second node set of the first node type, to remove later.

@@ -262,7 +262,8 @@ func upToDate(desired, existing client.Object) bool {
 	case *appsv1.StatefulSet:
 		e := existing.(*appsv1.StatefulSet)
 		return *d.Spec.Replicas == *e.Spec.Replicas && equality.Semantic.DeepDerivative(d.Spec.Template, e.Spec.Template) &&
-			equality.Semantic.DeepDerivative(d.Spec.UpdateStrategy, e.Spec.UpdateStrategy)
+			equality.Semantic.DeepDerivative(d.Spec.UpdateStrategy, e.Spec.UpdateStrategy) &&
+			equality.Semantic.DeepDerivative(d.Spec.PersistentVolumeClaimRetentionPolicy, e.Spec.PersistentVolumeClaimRetentionPolicy)
 	case *appsv1.Deployment:
 		e := existing.(*appsv1.Deployment)
 		return *d.Spec.Replicas == *e.Spec.Replicas && equality.Semantic.DeepDerivative(d.Spec.Template, e.Spec.Template) &&

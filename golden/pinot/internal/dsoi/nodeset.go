@@ -83,6 +83,9 @@ type NodeSet struct {
 	GateAddress string
 	// MinReplicas is the floor a scale-down stops at (0: none); spec.stopped still stops.
 	MinReplicas int32
+	// DeleteClaimsWhenScaled, for a StatefulSet, deletes the claims of the pods a scale-down
+	// removes (the retention policy's whenScaled Delete); they are kept otherwise.
+	DeleteClaimsWhenScaled bool
 	// Decommission, for a StatefulSet, drains each pod a scale-down removes (drain.go).
 	Decommission *Decommission
 }
@@ -176,6 +179,13 @@ func Build(c *Cluster, ns *NodeSet, configHash string) (*Objects, error) {
 				PodManagementPolicy: appsv1.ParallelPodManagement,
 				UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
 			},
+		}
+		if ns.DeleteClaimsWhenScaled {
+			// Never WhenDeleted Delete: a StatefulSet deleted to be recreated keeps its claims.
+			sts.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+				WhenDeleted: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
+				WhenScaled:  appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
+			}
 		}
 		for _, s := range ns.Storage {
 			sts.Spec.VolumeClaimTemplates = append(sts.Spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{
