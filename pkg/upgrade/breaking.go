@@ -83,6 +83,10 @@ func breakingChanges(old, next *model.Application) []string {
 			add("node type %s needs at least %d replicas (minReplicas, was %d): the API server rejects any edit of a node of that type with fewer until its replicas are raised; "+
 				"running node sets keep their size", t.Name, now, was)
 		}
+		if ok && !deletesClaims(before) && deletesClaims(t) && t.Workload == model.StatefulSet {
+			add("node type %s now deletes the claims of the pods a scale-down removes (claimRetention whenScaled Delete): "+
+				"existing nodes without their own claimRetention lose that data on their next scale-down", t.Name)
+		}
 	}
 	for _, t := range old.Spec.NodeTypes {
 		if _, removed := oldNodes[t.Name]; removed {
@@ -125,6 +129,12 @@ func breakingChanges(old, next *model.Application) []string {
 		}
 	}
 	return out
+}
+
+// deletesClaims reports whether a node type deletes the claims of the pods a scale-down
+// removes.
+func deletesClaims(t model.NodeType) bool {
+	return t.ClaimRetention != nil && t.ClaimRetention.WhenScaled == model.ClaimDelete
 }
 
 // floorOf is a node type's minReplicas, 0 for none.

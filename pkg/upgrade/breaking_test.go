@@ -48,6 +48,9 @@ func TestBreakingChanges(t *testing.T) {
 			[]string{"config file controller-conf is removed"}},
 		{"a new floor", func(a *model.Application) { three := int32(3); a.Spec.NodeTypes[1].MinReplicas = &three },
 			[]string{"node type broker needs at least 3 replicas (minReplicas, was 0)"}},
+		{"claims deleted on scale-down", func(a *model.Application) {
+			a.Spec.NodeTypes[0].ClaimRetention = &model.ClaimRetention{WhenScaled: model.ClaimDelete, WhenDeleted: model.ClaimRetain}
+		}, []string{"node type controller now deletes the claims of the pods a scale-down removes"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
