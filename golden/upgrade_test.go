@@ -33,7 +33,7 @@ import (
 // changes, `git apply` fails and names the patch to make again.
 
 // nextRelease is the generator version of a case with templates.patch.
-const nextRelease = "0.4.0"
+const nextRelease = "0.5.0"
 
 type upgradeCase struct {
 	name, dir string
@@ -290,7 +290,7 @@ func TestUpgradedProjectsPassTheirOwnTests(t *testing.T) {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` at the top of the repository, which builds kube-apiserver and etcd")
 	}
 	for _, name := range []string{"pinot-add-node-type", "druid-add-node-type", "parseable-add-node-type", "parseable-new-version",
-		"pinot-from-0.2.0", "parseable-from-0.2.0"} {
+		"pinot-from-0.2.0", "parseable-from-0.2.0", "pinot-from-0.3.0", "druid-from-0.3.0"} {
 		t.Run(name, func(t *testing.T) {
 			c := runUpgradeCase(t, name)
 			if len(c.plan.Conflicts) > 0 {

@@ -140,8 +140,11 @@ func (a *Applier) decommission(ctx context.Context, c *Cluster, ns *NodeSet, obj
 	return true, 1, nil
 }
 
-// drainStep takes one drain a step further: it starts it while it has not started, then
-// checks it. It returns the drain's next state, with State "" once the check passes.
+// firstDrainCheck is how soon a drain is first checked after its start was accepted.
+const firstDrainCheck = time.Second
+
+// drainStep takes one drain a step further: it starts it while it has not started, or checks
+// it. It returns the drain's next state, with State "" once the check passes.
 func (a *Applier) drainStep(ctx context.Context, c *Cluster, ns *NodeSet, d Drain, state *rolloutState, now time.Time) Drain {
 	checker, dec := a.gates(), ns.Decommission
 	wait := func(w time.Duration) {
@@ -159,6 +162,10 @@ func (a *Applier) drainStep(ctx context.Context, c *Cluster, ns *NodeSet, d Drai
 			}
 			return Drain{Pod: d.Pod, State: DrainStarting, Message: started.answer.message}
 		}
+		// Checked from the next reconcile on: the status records the drain before its pod
+		// can go, so a failed status write loses neither the drain nor its events.
+		wait(firstDrainCheck)
+		return Drain{Pod: d.Pod, State: DrainDraining, Message: "asked to drain"}
 	}
 	drained, w := checker.check(drainKey(a.Owner, c, ns, "check"), d.Pod, dec.Check, now,
 		func() gateAnswer { return checker.checkDrain(ctx, a, c, ns, d.Pod) })

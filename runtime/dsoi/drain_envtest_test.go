@@ -138,9 +138,11 @@ func TestReconcileDrainsBeforeScalingDown(t *testing.T) {
 	opts.Generation, opts.LastGeneration = 2, 1
 	step()
 	d := drainOf(r, "a")
-	wantMsg := "condition body.remaining == 0 is false"
-	if d == nil || d.Pod != "tri-a-2" || d.State != DrainDraining || d.Message != wantMsg || !d.Since.Time.Equal(clk.now()) {
-		t.Fatalf("drain %+v, want tri-a-2 Draining since now: %s", d, wantMsg)
+	if d == nil || d.Pod != "tri-a-2" || d.State != DrainDraining || d.Message != "asked to drain" || !d.Since.Time.Equal(clk.now()) || srv.checks != 0 {
+		t.Fatalf("drain %+v after %d checks, want tri-a-2 Draining since now, asked to drain, and no check before the status records it", d, srv.checks)
+	}
+	if r.RequeueAfter != firstDrainCheck {
+		t.Errorf("requeue after %v, want the first check in %v", r.RequeueAfter, firstDrainCheck)
 	}
 	if got := sts(); got.Generation != before.Generation || *got.Spec.Replicas != 3 {
 		t.Errorf("during the drain the StatefulSet moved: generation %d replicas %d, want %d and 3", got.Generation, *got.Spec.Replicas, before.Generation)
@@ -163,6 +165,10 @@ func TestReconcileDrainsBeforeScalingDown(t *testing.T) {
 	}
 	live(t, c, svc)
 	drain(rec)
+	wantMsg := "condition body.remaining == 0 is false"
+	if d := drainOf(r, "a"); d == nil || d.State != DrainDraining || d.Message != wantMsg || srv.checks != 1 {
+		t.Errorf("drain %+v after %d checks, want Draining: %s after the first check", d, srv.checks, wantMsg)
+	}
 
 	// Within the interval nothing is asked; a new operator process checks again at once but
 	// never restarts the drain, and writes nothing while it is not done.
@@ -301,8 +307,10 @@ func TestReconcileDrainsOnlyToTheFloor(t *testing.T) {
 	r := rolledOut(t, a, cluster, opts)
 	createPods(t, c, cluster, 3)
 	nsA.Replicas = 1
-	r = reconcile(t, a, cluster, opts, r.Upgrade)
-	carryDrains(&opts, r)
+	for range 2 { // the start, then the check
+		r = reconcile(t, a, cluster, opts, r.Upgrade)
+		carryDrains(&opts, r)
+	}
 	markRolledOut(t, workload(cluster, "a"))
 	deletePod(t, c, cluster, "tri-a-2")
 	r = reconcile(t, a, cluster, opts, r.Upgrade)
