@@ -58,6 +58,29 @@ func TestGoldenTrees(t *testing.T) {
 	}
 }
 
+// TestGoldenHeaders checks the license header of every Go file of every golden project:
+// one owner line ending with exactly one period, the same in every file.
+func TestGoldenHeaders(t *testing.T) {
+	for _, name := range examples.Names() {
+		t.Run(name, func(t *testing.T) {
+			app, err := examples.Load(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "/*\nCopyright " + strings.TrimSuffix(app.Spec.Operator.Owner, ".") + ".\n"
+			for path, data := range readTree(t, name) {
+				if bytes.HasPrefix(data, []byte("//go:build ")) { // controller-gen puts the header after the constraint
+					_, data, _ = bytes.Cut(data, []byte("\n\n"))
+				}
+				if strings.HasSuffix(path, ".go") && !bytes.HasPrefix(data, []byte(want)) {
+					first, _, _ := strings.Cut(string(data), "\n\n")
+					t.Errorf("golden/%s/%s starts with %q, want %q", name, path, first, want)
+				}
+			}
+		})
+	}
+}
+
 // TestRecordedDescriptionRendersTheSameTree proves a project's dsoi.yaml is enough to rebuild
 // it offline: rendering the recorded description gives the same bytes as the original.
 func TestRecordedDescriptionRendersTheSameTree(t *testing.T) {

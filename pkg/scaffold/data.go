@@ -209,7 +209,10 @@ func apacheHeader(owner string) string {
 	if owner == "" {
 		owner = "the project authors"
 	}
-	return `Copyright ` + owner + `.
+	if !strings.HasSuffix(owner, ".") {
+		owner += "." // "Acme Inc." keeps its one period
+	}
+	return `Copyright ` + owner + `
 
 Licensed under the Apache License, Version 2.0 (the "License");
 you may not use this file except in compliance with the License.
