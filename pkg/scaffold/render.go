@@ -10,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"sigs.k8s.io/yaml"
@@ -50,17 +51,14 @@ type engine struct {
 	files []string // template names (paths under templates/project), sorted
 }
 
-var parsed *engine
+// builtIn parses the built-in templates once per process, whichever goroutine asks first.
+var builtIn = sync.OnceValues(func() (*engine, error) { return parseTemplates(templates.Project) })
 
 // loadEngine parses a template tree: the built-in one once per process, any other each time.
+// An engine is only read after parsing, so renders may share it from several goroutines.
 func loadEngine(tmpl fs.FS) (*engine, error) {
 	if tmpl == nil {
-		if parsed != nil {
-			return parsed, nil
-		}
-		e, err := parseTemplates(templates.Project)
-		parsed = e
-		return e, err
+		return builtIn()
 	}
 	return parseTemplates(tmpl)
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/dsoi-gen/dsoi-gen/pkg/examples"
 	"github.com/dsoi-gen/dsoi-gen/pkg/model"
+	"github.com/dsoi-gen/dsoi-gen/templates"
 )
 
 func loadExample(t testing.TB, name string) *model.Application {
@@ -48,6 +50,51 @@ func TestRenderIsDeterministic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Renders may run from several goroutines at once (a server, a test suite in parallel): they
+// share the parsed templates and nothing else. `make test` runs this under the race detector.
+func TestRenderConcurrently(t *testing.T) {
+	// Start from an unparsed template set, so the goroutines race to parse it too.
+	builtIn = sync.OnceValues(func() (*engine, error) { return parseTemplates(templates.Project) })
+	names := examples.Names()
+	got := make([][]Tree, 4)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(names))
+	for i := range got {
+		got[i] = make([]Tree, len(names))
+		for j, name := range names {
+			app := loadExample(t, name)
+			wg.Go(func() {
+				tree, err := Render(app, Options{GeneratorVersion: "test"})
+				if err != nil {
+					errs <- err
+				}
+				got[i][j] = tree
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for j, name := range names {
+		want, err := Render(loadExample(t, name), Options{GeneratorVersion: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if len(got[i][j]) != len(want) {
+				t.Errorf("%s: %d files, want %d", name, len(got[i][j]), len(want))
+			}
+			for p, data := range want {
+				if !bytes.Equal(got[i][j][p], data) {
+					t.Errorf("%s: %s differs from the render made alone", name, p)
+				}
+			}
+		}
 	}
 }
 
