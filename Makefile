@@ -25,9 +25,15 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'); echo "gofmt: files above need formatting"; exit 1; }
 
 .PHONY: test
-test: vet control-plane ## All tests: unit, golden trees, every golden project's own `make test`, then e2e.
+test: vet control-plane ## All tests: unit, golden trees, every golden project's own `make test`, the race detector, then e2e.
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -timeout 60m ./...
+	$(MAKE) race
 	$(MAKE) e2e
+
+.PHONY: race
+race: control-plane ## The engine's fast tests and the runtime's tests (envtest included) under the race detector.
+	$(GO) test -race -short ./pkg/...
+	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -race ./runtime/...
 
 .PHONY: golden
 golden: ## Rewrite the golden trees from the current templates.

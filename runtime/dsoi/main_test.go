@@ -9,12 +9,15 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // The *_envtest_test.go files run against a real kube-apiserver and etcd started by envtest,
@@ -23,12 +26,15 @@ import (
 // deletions with orphan propagation stay pending on their finalizer.
 var (
 	apiClient client.Client
+	// apiConfig reaches the same API server, for tests that need a client of their own.
+	apiConfig *rest.Config
 	// envErr says why the API server is not there; every envtest test fails with it.
 	envErr error
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse() // testing.Short needs parsed flags
+	ctrllog.SetLogger(logr.Discard())
 	os.Exit(runTests(m))
 }
 
@@ -52,6 +58,7 @@ func runTests(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "stop envtest:", err)
 		}
 	}()
+	apiConfig = cfg
 	if apiClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme}); err != nil {
 		envErr = fmt.Errorf("client for envtest: %w", err)
 	}

@@ -530,6 +530,11 @@ func (s *suite) report(t *testing.T) {
 	if req.Writes == 0 {
 		t.Errorf("no request of user agent %q in the audit log during the upgrade: is that the operator's user agent?", managerAgent)
 	}
+	// Only the operator writes the CR during the upgrade, so a refused write means it acted on
+	// a copy older than its own last write.
+	if req.Conflicts != 0 {
+		t.Errorf("the operator's writes met %d conflicts during the upgrade, want none: %s", req.Conflicts, req)
+	}
 	reconciles, err := s.op.Reconciles(s.fig.upgradeFrom, s.fig.upgradeTo)
 	if err != nil {
 		t.Fatal(err)

@@ -52,6 +52,8 @@ type DruidReconciler struct {
 	APIReader client.Reader
 	// Now is the clock; nil means time.Now (tests set it).
 	Now func() time.Time
+	// writes holds back a reconcile that reads a CR older than this process's own last write.
+	writes dsoi.OwnWrites
 }
 
 // Rollout defaults from the description; spec.installStrategy and spec.upgradeStrategy override them.
@@ -79,8 +81,22 @@ func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	log := logf.FromContext(ctx)
 	var cr v1alpha1.Druid
 	if err := r.Get(ctx, req.NamespacedName, &cr); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.writes.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if r.writes.Stale(&cr) {
+		// The cache has not seen our last write to this CR yet; acting on the older copy would
+		// repeat what its status records. The write's watch event wakes us; the timer is a backstop.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	read := cr.ResourceVersion
+	defer func() {
+		if cr.ResourceVersion != read { // a status or finalizer write of this reconcile
+			r.writes.Wrote(&cr)
+		}
+	}()
 	if !cr.DeletionTimestamp.IsZero() {
 		// Children go with it, by their owner references; pods that a StatefulSet being
 		// recreated left without an owner are deleted first.
@@ -120,8 +136,8 @@ func (r *DruidReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	if err := r.updateStatus(ctx, &cr, old); err != nil {
 		if apierrors.IsConflict(err) {
-			// The cache held an older CR than our own last status write; the newer one is on
-			// its way through the watch. Look again then, quietly.
+			// Someone else changed the CR since it was read (a spec edit, the autoscaler); the
+			// newer one is on its way through the watch. Look again then, quietly.
 			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}
 		return ctrl.Result{}, err

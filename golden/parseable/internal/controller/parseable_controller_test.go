@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,8 +30,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1alpha1 "github.com/acme/parseable-operator/api/v1alpha1"
 	"github.com/acme/parseable-operator/internal/dsoi"
@@ -177,6 +181,88 @@ func TestIdleReconcileWritesNothing(t *testing.T) {
 	}
 	if len(got) != 0 {
 		t.Errorf("a reconcile with nothing to do emitted events: %v", got)
+	}
+}
+
+// controller-runtime's cache can hand a reconcile the Parseable as it was before the operator's
+// own last status write. That reconcile sends no write (not even one the API server would
+// refuse with 409 Conflict) and looks again soon; once the cache has caught up, reconciles go
+// on as before.
+func TestStaleReadIsHeldBack(t *testing.T) {
+	cr := newCluster(t, nil)
+	before := cr.DeepCopy()
+	recorder := events.NewFakeRecorder(100)
+	r := &ParseableReconciler{Client: k8sClient, APIReader: k8sClient, Scheme: testScheme, Recorder: recorder, Now: func() time.Time { return testClock }}
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(cr)}
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	written := &v1alpha1.Parseable{}
+	get(t, cr, cr.Name, written)
+	if written.ResourceVersion == before.ResourceVersion {
+		t.Fatal("the first reconcile wrote no status")
+	}
+	for len(recorder.Events) > 0 {
+		<-recorder.Events
+	}
+
+	// The same reconciler, reading through a cache that still holds the copy from before.
+	watching, err := client.NewWithWatch(testConfig, client.Options{Scheme: testScheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	r.Client = interceptor.NewClient(watching, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if stale, ok := obj.(*v1alpha1.Parseable); ok && key == req.NamespacedName {
+				before.DeepCopyInto(stale)
+				return nil
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			sent = append(sent, "create "+obj.GetName())
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			sent = append(sent, "update "+obj.GetName())
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			sent = append(sent, "patch "+obj.GetName())
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			sent = append(sent, "delete "+obj.GetName())
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			sent = append(sent, "update "+obj.GetName()+"/"+sub)
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			sent = append(sent, "patch "+obj.GetName()+"/"+sub)
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+	res, err := r.Reconcile(context.Background(), req)
+	if err != nil || res.RequeueAfter != time.Second {
+		t.Errorf("reconcile of a stale copy: %+v, %v; want a look again in 1s", res, err)
+	}
+	if len(sent) != 0 || len(recorder.Events) != 0 {
+		t.Errorf("a reconcile of a stale copy sent %v and recorded %d events", sent, len(recorder.Events))
+	}
+
+	// Caught up: the next reconcile acts again (here it pauses).
+	r.Client = k8sClient
+	update(t, written, func(cr *v1alpha1.Parseable) { cr.Spec.Paused = true })
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	paused := &v1alpha1.Parseable{}
+	get(t, cr, cr.Name, paused)
+	if !meta.IsStatusConditionTrue(paused.Status.Conditions, dsoi.ConditionPaused) {
+		t.Errorf("after the cache caught up the reconcile did not act: conditions %+v", paused.Status.Conditions)
 	}
 }
 
