@@ -25,10 +25,18 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^golden/'); echo "gofmt: files above need formatting"; exit 1; }
 
 .PHONY: test
-test: vet control-plane ## All tests: unit, golden trees, every golden project's own `make test`, the race detector, then e2e.
+test: vet control-plane ## All tests: unit, golden trees, every golden project's own `make test`, the race detector, short fuzzing, then e2e.
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -timeout 60m ./...
 	$(MAKE) race
+	$(MAKE) fuzz FUZZTIME=20s
 	$(MAKE) e2e
+
+FUZZTIME ?= 5m
+
+.PHONY: fuzz
+fuzz: ## Fuzz the description loader and the renderer, $(FUZZTIME) each (make test: 20s each).
+	$(GO) test ./pkg/model -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./pkg/scaffold -run '^$$' -fuzz FuzzRender -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 .PHONY: race
 race: control-plane ## The engine's fast tests and the runtime's tests (envtest included) under the race detector.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -183,6 +184,12 @@ func syntaxProblem(data []byte, err error) Problem {
 			}
 		}
 	}
+	if line == 0 && (strings.Contains(msg, "control characters") || strings.Contains(msg, "UTF-8")) {
+		line = firstUnreadableLine(lines)
+	}
+	if strings.Contains(msg, "unexpected end of stream") {
+		msg += " (a quote, bracket or brace is never closed)"
+	}
 	if strings.Contains(msg, "cannot start any token") {
 		for i, l := range lines {
 			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
@@ -192,7 +199,27 @@ func syntaxProblem(data []byte, err error) Problem {
 			}
 		}
 	}
+	if line == 0 {
+		// yaml.v3 leaves the line out when the error's marks are on its line 0: the first line.
+		line = 1
+	}
 	return Problem{Line: line, Message: "invalid YAML: " + msg}
+}
+
+// firstUnreadableLine is the 1-based number of the first line that is not valid UTF-8 or
+// holds a control character YAML refuses (0 when none does).
+func firstUnreadableLine(lines []string) int {
+	for i, l := range lines {
+		if !utf8.ValidString(l) {
+			return i + 1
+		}
+		for _, r := range l {
+			if r < 0x20 && r != '\t' && r != '\r' || r == 0x7f || r >= 0x80 && r < 0xa0 && r != 0x85 || r == 0xfffe || r == 0xffff {
+				return i + 1
+			}
+		}
+	}
+	return 0
 }
 
 // checkHeader compares apiVersion and kind, when they are present, with what a

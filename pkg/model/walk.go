@@ -69,6 +69,9 @@ func parentPath(path string) string {
 }
 
 func joinPath(path, field string) string {
+	if field == "" {
+		field = `""` // an empty key still gets a path to point at
+	}
 	if path == "" {
 		return field
 	}
