@@ -39,9 +39,11 @@ fuzz: ## Fuzz the description loader and the renderer, $(FUZZTIME) each (make te
 	$(GO) test ./pkg/scaffold -run '^$$' -fuzz FuzzRender -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 .PHONY: race
+# The injected-fault test drives one goroutine through many reconciles: slow under the race
+# detector and nothing for it to find, so it runs only in the plain `go test ./...`.
 race: control-plane ## The engine's fast tests and the runtime's tests (envtest included) under the race detector.
 	$(GO) test -race -short ./pkg/...
-	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -race ./runtime/...
+	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test -race -skip TestReconcileSurvivesInjectedFaults ./runtime/...
 
 .PHONY: golden
 golden: ## Rewrite the golden trees from the current templates.
