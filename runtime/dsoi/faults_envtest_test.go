@@ -201,7 +201,9 @@ func faultPhases() []faultPhase {
 		{"config roll", func(c *Cluster) { c.ConfigMaps[0].Data = map[string]string{"app.conf": "level=2\n"} }, func(w client.Object) bool {
 			return slices.Contains(mountedConfigMaps(podSpecOf(w)), ConfigMapName(ConfigMap{Name: "tri-conf", Data: map[string]string{"app.conf": "level=2\n"}}))
 		}},
-		{"remove node set", func(c *Cluster) { c.NodeSets = slices.DeleteFunc(c.NodeSets, func(ns NodeSet) bool { return ns.Name == "c" }) }, nil},
+		{"remove node set", func(c *Cluster) {
+			c.NodeSets = slices.DeleteFunc(c.NodeSets, func(ns NodeSet) bool { return ns.Name == "c" })
+		}, nil},
 	}
 }
 
