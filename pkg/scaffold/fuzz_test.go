@@ -5,13 +5,12 @@ import (
 	"errors"
 	"go/format"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dsoi-gen/dsoi-gen/pkg/examples"
 	"github.com/dsoi-gen/dsoi-gen/pkg/model"
 )
 
@@ -19,12 +18,8 @@ import (
 // render: every Go file gofmt-stable, every YAML file parseable, two renders byte for byte
 // the same, and the description the project records rendering the same tree again.
 func FuzzRender(f *testing.F) {
-	seeds, err := filepath.Glob("../examples/*.yaml")
-	if err != nil || len(seeds) == 0 {
-		f.Fatalf("no examples to seed from: %v", err)
-	}
-	for _, p := range seeds {
-		data, err := os.ReadFile(p)
+	for _, name := range examples.Names() {
+		_, data, err := examples.Get(name)
 		if err != nil {
 			f.Fatal(err)
 		}

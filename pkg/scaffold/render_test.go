@@ -86,13 +86,8 @@ func TestRenderConcurrently(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range got {
-			if len(got[i][j]) != len(want) {
-				t.Errorf("%s: %d files, want %d", name, len(got[i][j]), len(want))
-			}
-			for p, data := range want {
-				if !bytes.Equal(got[i][j][p], data) {
-					t.Errorf("%s: %s differs from the render made alone", name, p)
-				}
+			if diffs := treeDiffs(got[i][j], want); len(diffs) > 0 {
+				t.Errorf("%s: %v differ from the render made alone", name, diffs)
 			}
 		}
 	}

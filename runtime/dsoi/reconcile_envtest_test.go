@@ -755,14 +755,11 @@ func setImage(c *Cluster, image string) {
 // podSpec returns the pod template spec of a live workload.
 func podSpec(t *testing.T, obj client.Object) corev1.PodSpec {
 	t.Helper()
-	switch w := live(t, needAPIServer(t), obj).(type) {
-	case *appsv1.StatefulSet:
-		return w.Spec.Template.Spec
-	case *appsv1.Deployment:
-		return w.Spec.Template.Spec
+	w := live(t, needAPIServer(t), obj)
+	if !isWorkload(w) {
+		t.Fatalf("%s is no workload", describe(obj))
 	}
-	t.Fatalf("%s is no workload", describe(obj))
-	return corev1.PodSpec{}
+	return podSpecOf(w)
 }
 
 // mountedConfigMaps lists, sorted and once each, the ConfigMaps a pod spec projects.
