@@ -116,32 +116,41 @@ func TestGoldenProjectsPassTheirOwnTests(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` at the top of the repository, which builds kube-apiserver and etcd")
 	}
+	t.Parallel() // shares the -parallel slots with the upgraded projects' runs
 	for _, name := range examples.Names() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			golden := readTree(t, name)
 			dir := t.TempDir()
 			if err := scaffold.Write(dir, golden, true); err != nil {
 				t.Fatal(err)
 			}
-			for _, target := range []string{"test", "build"} {
-				cmd := exec.Command("make", target)
-				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("make %s in golden/%s: %v\n%s", target, name, err, out)
-				}
-			}
-			after := readTree(t, dir)
-			for p := range after {
-				if strings.HasPrefix(p, "bin/") || p == "cover.out" {
-					delete(after, p)
-				}
-			}
-			if diffs := compare(after, golden); len(diffs) > 0 {
+			if diffs := runOwnTests(t, dir, golden); len(diffs) > 0 {
 				t.Errorf("make test/build changed golden/%s:\n%s", name, strings.Join(diffs, "\n"))
 			}
 		})
 	}
+}
+
+// runOwnTests runs the project's own `make test build` in dir and returns how its tree then
+// differs from want, leaving out what those targets build (bin/, cover.out). The two targets
+// go in one make run, so controller-gen and vet run once. The projects' envtest suites are
+// mostly waiting on their API servers, so these runs go two at a time (go test's -parallel).
+func runOwnTests(t *testing.T, dir string, want scaffold.Tree) []string {
+	t.Helper()
+	cmd := exec.Command("make", "test", "build")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make test build: %v\n%s", err, out)
+	}
+	after := readTree(t, dir)
+	for p := range after {
+		if strings.HasPrefix(p, "bin/") || p == "cover.out" {
+			delete(after, p)
+		}
+	}
+	return compare(after, want)
 }
 
 // readTree reads every file under dir.

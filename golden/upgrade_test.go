@@ -289,28 +289,16 @@ func TestUpgradedProjectsPassTheirOwnTests(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` at the top of the repository, which builds kube-apiserver and etcd")
 	}
+	t.Parallel()
 	for _, name := range []string{"pinot-add-node-type", "druid-add-node-type", "parseable-add-node-type", "parseable-new-version",
 		"pinot-from-0.2.0", "parseable-from-0.2.0", "pinot-from-0.3.0", "druid-from-0.3.0"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			c := runUpgradeCase(t, name)
 			if len(c.plan.Conflicts) > 0 {
 				t.Fatalf("unexpected conflicts: %v", c.plan.Conflicts)
 			}
-			for _, target := range []string{"test", "build"} {
-				cmd := exec.Command("make", target)
-				cmd.Dir = c.dir
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("make %s in the upgraded %s: %v\n%s", target, name, err, out)
-				}
-			}
-			after := readTree(t, c.dir)
-			for p := range after {
-				if strings.HasPrefix(p, "bin/") || p == "cover.out" {
-					delete(after, p)
-				}
-			}
-			if diffs := compare(after, c.upgraded); len(diffs) > 0 {
+			if diffs := runOwnTests(t, c.dir, c.upgraded); len(diffs) > 0 {
 				t.Errorf("make test/build changed the upgraded project:\n%s", strings.Join(diffs, "\n"))
 			}
 		})
