@@ -86,19 +86,9 @@ func ValidateKind(value string) error {
 
 // ValidateDisplayName checks the display name.
 func ValidateDisplayName(value string) error {
-	if err := ValidateText(value); err != nil {
-		return err
-	}
 	app := validApp()
 	app.Spec.DisplayName = value
 	return problemsError(Validate(app), "spec.displayName")
-}
-
-// ValidateText rejects template delimiters, which no string of a description may hold.
-func ValidateText(value string) error {
-	var ps Problems
-	checkNoTemplates(&ps, reflect.ValueOf(value), "text")
-	return problemsError(ps, "text")
 }
 
 // validApp is a minimal valid description.
@@ -251,10 +241,8 @@ func ValidateFileName(value string) error {
 
 // ValidateDefault checks the default content of a config file of the given format.
 func ValidateDefault(format, content string) error {
-	if err := ValidateText(content); err != nil {
-		return err
-	}
 	var ps Problems
+	checkText(&ps, reflect.ValueOf(content), "default")
 	checkDefault(&ps, "default", format, content)
 	return problemsError(ps, "default")
 }

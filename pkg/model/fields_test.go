@@ -33,7 +33,7 @@ func TestFieldValidatorsAgreeWithLoad(t *testing.T) {
 		{"spec.configFiles[0].mountPath", edit{"mountPath: /var/demo/conf", "mountPath: /var/demo/../conf"}, func() error { return ValidateMountPath("/var/demo/../conf") }},
 		{"spec.configFiles[0].fileName", edit{"fileName: broker.conf", "fileName: conf/broker.conf"}, func() error { return ValidateFileName("conf/broker.conf") }},
 		{"spec.dependencies[0].fields[0].env", edit{"env: ZK_ADDRESS", "env: 1ZK"}, func() error { return ValidateEnvName("1ZK") }},
-		{"spec.displayName", edit{"spec:\n  operator:", "spec:\n  displayName: '{{ x }}'\n  operator:"}, func() error { return ValidateDisplayName("{{ x }}") }},
+		{"spec.displayName", edit{"spec:\n  operator:", "spec:\n  displayName: \"A\\nB\"\n  operator:"}, func() error { return ValidateDisplayName("A\nB") }},
 		{"spec.nodeTypes[1].minReplicas", edit{"port: 9090\n", "port: 9090\n      minReplicas: 3\n"}, func() error { return ValidateMinReplicas(3, 1) }},
 		{"spec.nodeTypes[1].minReplicas", edit{"port: 9090\n", "port: 9090\n      minReplicas: -2\n"}, func() error { return ValidateMinReplicas(-2, 1) }},
 		{"spec.nodeTypes[1].healthGates[0].name", edit{"port: 9090\n", "port: 9090\n      healthGates: [{name: Ready, port: http, path: /}]\n"}, func() error { return ValidateGateName("Ready", nil) }},

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/module"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -28,10 +30,8 @@ func Validate(app *Application) Problems {
 	validateDeploymentOrder(&ps, &app.Spec)
 	checkEnum(&ps, "spec.rollout.install", "rollout", app.Spec.Rollout.Install, Parallel, Ordered)
 	checkEnum(&ps, "spec.rollout.upgrade", "rollout", app.Spec.Rollout.Upgrade, Parallel, Ordered)
-	checkNoTemplates(&ps, reflect.ValueOf(app).Elem(), "")
-	if strings.ContainsAny(app.Spec.DisplayName, "\n\r") {
-		ps.add("spec.displayName", "must be one line: it names the application in comments and docs")
-	}
+	checkText(&ps, reflect.ValueOf(app).Elem(), "")
+	checkOneLine(&ps, "spec.displayName", app.Spec.DisplayName, "it names the application in comments and docs")
 	ps.Sort()
 	return ps
 }
@@ -117,8 +117,8 @@ func validateOperator(ps *Problems, op *Operator) {
 
 	checkEnum(ps, p+".license", "license", op.License, LicenseApache2, LicenseNone)
 	// The owner goes into a /* */ license header of every Go file.
-	if strings.ContainsAny(op.Owner, "\n\r") || strings.Contains(op.Owner, "*/") {
-		ps.add(p+".owner", "must be one line without \"*/\": it goes into the license header of every source file")
+	if checkOneLine(ps, p+".owner", op.Owner, "it goes into the license header of every source file") && strings.Contains(op.Owner, "*/") {
+		ps.add(p+".owner", "must not contain \"*/\": it goes into the /* */ license header of every source file, where nothing can escape it")
 	}
 }
 
@@ -171,40 +171,41 @@ func checkMountPath(ps *Problems, p, mountPath string) bool {
 		ps.add(p, "mount path %q is not clean: write %q", mountPath, path.Clean(mountPath))
 	case mountPath == "/":
 		ps.add(p, "mount path must not be /")
+	case !checkOneLine(ps, p, mountPath, "a mount path is one line"):
 	default:
 		return true
 	}
 	return false
 }
 
-// checkNoTemplates reports every string that contains template delimiters: generated
-// files are templates, and user text must never be executed as one.
-func checkNoTemplates(ps *Problems, v reflect.Value, p string) {
+// checkText reports every string that is not UTF-8. Any other text is allowed: templates
+// escape it for each file it lands in, and fields that must be one line check that themselves.
+func checkText(ps *Problems, v reflect.Value, p string) {
 	switch v.Kind() {
 	case reflect.String:
-		if s := v.String(); strings.Contains(s, "{{") || strings.Contains(s, "}}") {
-			ps.add(p, "contains \"{{\" or \"}}\": template syntax is not allowed in a description")
+		if !utf8.ValidString(v.String()) {
+			ps.add(p, "is not valid UTF-8: every generated file it lands in is UTF-8")
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			checkNoTemplates(ps, v.Elem(), p)
+			checkText(ps, v.Elem(), p)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			checkNoTemplates(ps, v.Index(i), fmt.Sprintf("%s[%d]", p, i))
+			checkText(ps, v.Index(i), fmt.Sprintf("%s[%d]", p, i))
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 		for _, k := range keys {
 			kp := joinPath(p, k.String())
-			checkNoTemplates(ps, k, kp)
-			checkNoTemplates(ps, v.MapIndex(k), kp)
+			checkText(ps, k, kp)
+			checkText(ps, v.MapIndex(k), kp)
 		}
 	case reflect.Struct:
 		t := v.Type()
 		if t == intOrStringType {
-			checkNoTemplates(ps, v.FieldByName("StrVal"), p)
+			checkText(ps, v.FieldByName("StrVal"), p)
 			return
 		}
 		if reflect.PointerTo(t).Implements(unmarshalerType) {
@@ -220,13 +221,58 @@ func checkNoTemplates(ps *Problems, v reflect.Value, p string) {
 			case name == "-":
 				continue
 			case f.Anonymous && name == "":
-				checkNoTemplates(ps, v.Field(i), p) // inlined, as in JSON
+				checkText(ps, v.Field(i), p) // inlined, as in JSON
 			default:
 				if name == "" {
 					name = f.Name
 				}
-				checkNoTemplates(ps, v.Field(i), joinPath(p, name))
+				checkText(ps, v.Field(i), joinPath(p, name))
 			}
+		}
+	}
+}
+
+// checkOneLine refuses line breaks (including the Unicode ones YAML knows) and control
+// characters other than tabs in text that lands where only one line fits.
+func checkOneLine(ps *Problems, p, s, why string) bool {
+	if i := strings.IndexFunc(s, notOneLine); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		ps.add(p, "must be one line without control characters (found %q): %s", r, why)
+		return false
+	}
+	return true
+}
+
+func notInDescription(r rune) bool {
+	return r != '\t' && unicode.IsControl(r) || r == '\ufeff' || r == '\ufffe' || r == '\uffff'
+}
+
+func notOneLine(r rune) bool {
+	return r != '\t' && unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// checkDescription checks text that becomes a Go doc comment, and from there a CRD
+// description: controller-gen reads a line starting with "+" as a marker, stops at a line
+// starting with "---" and drops one starting with "TODO". Go source cannot hold NUL or a
+// byte order mark, Go drops carriage returns from comments, and controller-gen's YAML
+// cannot hold DEL or the C1 controls.
+func checkDescription(ps *Problems, p, s string) {
+	for i, line := range strings.Split(s, "\n") {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "+"):
+			ps.add(p, "line %d starts with \"+\": controller-gen would read it as a marker of the generated API; start it with another character", i+1)
+			return
+		case strings.HasPrefix(line, "---"):
+			ps.add(p, "line %d starts with \"---\": controller-gen ends the CRD's description there, by the Kubernetes API conventions; indent the line or reword it", i+1)
+			return
+		case strings.HasPrefix(line, "TODO"):
+			ps.add(p, "line %d starts with \"TODO\": controller-gen leaves it out of the CRD's description, by the Kubernetes API conventions; indent the line or reword it", i+1)
+			return
+		}
+		if j := strings.IndexFunc(line, notInDescription); j >= 0 {
+			r, _ := utf8.DecodeRuneInString(line[j:])
+			ps.add(p, "line %d holds %q: a description may hold no control character but newlines and tabs", i+1, r)
+			return
 		}
 	}
 }

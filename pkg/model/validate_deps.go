@@ -16,6 +16,7 @@ func validateDependencies(ps *Problems, spec *Spec) {
 		if checkName(ps, dp+".name", dep.Name, dnsOrCamel) {
 			names.add(ps, dp+".name", dep.Name)
 		}
+		checkDescription(ps, dp+".description", dep.Description)
 		if len(dep.Fields) == 0 {
 			ps.add(dp+".fields", "at least one field is required")
 		}
@@ -26,6 +27,7 @@ func validateDependencies(ps *Problems, spec *Spec) {
 				fields.add(ps, fp+".name", f.Name)
 			}
 			checkEnum(ps, fp+".type", "field type", f.Type, FieldString, FieldInt, FieldBool, FieldSecretRef)
+			checkDescription(ps, fp+".description", f.Description)
 			checkExample(ps, fp+".example", f)
 			if f.Env == "" {
 				continue

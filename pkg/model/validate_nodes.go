@@ -43,6 +43,8 @@ func validateNodeTypes(ps *Problems, spec *Spec) {
 			ps.add(p+".image", "is required: a container image such as apache/druid:33.0.0")
 		case strings.ContainsFunc(nt.Image, isSpace):
 			ps.add(p+".image", "invalid image %q: must not contain spaces", nt.Image)
+		default:
+			checkOneLine(ps, p+".image", nt.Image, "an image reference is one word")
 		}
 		if nt.Replicas != nil && *nt.Replicas < 0 {
 			ps.add(p+".replicas", "must not be negative")
@@ -233,6 +235,7 @@ func validateHealthGates(ps *Problems, nt *NodeType, p string) {
 		if checkName(ps, gp+".name", g.Name, dnsLabel) {
 			names.add(ps, gp+".name", g.Name)
 		}
+		checkDescription(ps, gp+".description", g.Description)
 		checkEnum(ps, gp+".target", "target", g.Target, GateTargetPod, GateTargetService)
 		if g.Target == GateTargetService && nt.Service == nil {
 			ps.add(gp+".target", "target service calls the node type's client Service, and node type %q has none (a Service needs ports): add ports, or use target pod", nt.Name)
@@ -261,6 +264,7 @@ func validateDecommission(ps *Problems, nt *NodeType, p string) {
 	if nt.Workload == Deployment {
 		ps.add(p, "is only for workload StatefulSet: a Deployment removes pods of its own choosing, so no pod can be drained before it goes")
 	}
+	checkDescription(ps, p+".description", d.Description)
 	checkHTTPPort(ps, p+".port", nt, d.Port, "a decommission makes HTTP calls")
 	if d.Start == nil {
 		ps.add(p+".start", "is required: the call that asks a pod to drain, such as {method: POST, path: /drain}")

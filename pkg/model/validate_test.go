@@ -258,12 +258,12 @@ func TestValidateOperator(t *testing.T) {
 		{
 			name:  "owner that would end the license comment",
 			edits: []edit{{"    kind: Demo", "    kind: Demo\n    owner: \"Acme */ func\""}},
-			want:  []string{`demo.yaml:11: spec.operator.owner: must be one line without "*/": it goes into the license header of every source file`},
+			want:  []string{`demo.yaml:11: spec.operator.owner: must not contain "*/": it goes into the /* */ license header of every source file, where nothing can escape it`},
 		},
 		{
 			name:  "display name on two lines",
 			edits: []edit{{"spec:\n", "spec:\n  displayName: \"Demo\\nSystem\"\n"}},
-			want:  []string{"demo.yaml:6: spec.displayName: must be one line: it names the application in comments and docs"},
+			want:  []string{`demo.yaml:6: spec.displayName: must be one line without control characters (found '\n'): it names the application in comments and docs`},
 		},
 	})
 }
@@ -715,39 +715,55 @@ func TestValidateDeploymentOrderAndRollout(t *testing.T) {
 	})
 }
 
-func TestValidateTemplates(t *testing.T) {
-	const msg = `contains "{{" or "}}": template syntax is not allowed in a description`
+// TestValidateText: any text is taken literally, template syntax included; only what can
+// never be carried where the text lands is refused.
+func TestValidateText(t *testing.T) {
 	runValidateCases(t, []validateCase{
 		{
-			name:  "in the image",
-			edits: []edit{{"      workload: Deployment\n      image: demo/demo:1.0", "      workload: Deployment\n      image: demo/demo:{{.Tag}}"}},
-			want:  []string{"demo.yaml:28: spec.nodeTypes[1].image: " + msg},
-		},
-		{
-			name: "in a list, an env value and a config default",
+			name: "template syntax, quotes, backquotes and shell in an image, args, an env value, a config default and the display name",
 			edits: []edit{
-				{"      configFiles: [broker-conf]", "      args: [start, \"{{ .Args }}\"]\n      configFiles: [broker-conf]"},
-				{"          value: -Xmx1g", "          value: \"-Xmx{{.Heap}}\""},
+				{"      workload: Deployment\n      image: demo/demo:1.0", "      workload: Deployment\n      image: demo/demo:{{.Tag}}`x`$(y)"},
+				{"      configFiles: [broker-conf]", "      args: [start, \"--format={{ .Args }}\", '*/ \"q\" `b` $$ $(x)']\n      configFiles: [broker-conf]"},
+				{"          value: -Xmx1g", "          value: \"-Xmx{{.Heap}}\\n\\tnext line\""},
 				{"        port=8080\n", "        port=8080\n        host={{ .Host }}\n"},
-			},
-			want: []string{
-				"demo.yaml:22: spec.nodeTypes[0].args[1]: " + msg,
-				"demo.yaml:26: spec.nodeTypes[0].env[0].value: " + msg,
-				"demo.yaml:43: spec.configFiles[0].default: " + msg,
+				{"spec:\n", "spec:\n  displayName: \"Demo }} */ `x` \\t \\\\ 数据\"\n"},
 			},
 		},
 		{
-			name:  "closing braces only, in the display name",
-			edits: []edit{{"spec:\n", "spec:\n  displayName: \"Demo }}\"\n"}},
-			want:  []string{"demo.yaml:6: spec.displayName: " + msg},
-		},
-		{
-			name:  "in a probe port name",
+			name:  "a probe port name is still checked against the ports",
 			edits: []edit{{"          port: 9090\n", "          port: 9090\n      probes: {liveness: {tcpSocket: {port: \"{{p}}\"}}}\n"}},
+			want:  []string{`demo.yaml:32: spec.nodeTypes[1].probes.liveness.tcpSocket.port: unknown port name "{{p}}" (the node type's ports: http)`},
+		},
+		{
+			name:  "a line break in an image or a mount path",
+			edits: []edit{{"image: demo/demo:1.0\n      ports:\n        - name: http\n          port: 9090", "image: \"demo/demo:1.0\\u2028x\"\n      ports:\n        - name: http\n          port: 9090"}, {"mountPath: /var/demo/conf", "mountPath: \"/var/demo/conf\\x85x\""}},
 			want: []string{
-				"demo.yaml:32: spec.nodeTypes[1].probes.liveness.tcpSocket.port: " + msg,
-				`demo.yaml:32: spec.nodeTypes[1].probes.liveness.tcpSocket.port: unknown port name "{{p}}" (the node type's ports: http)`,
+				`demo.yaml:28: spec.nodeTypes[1].image: must be one line without control characters (found '\u2028'): an image reference is one word`,
+				`demo.yaml:41: spec.configFiles[0].mountPath: must be one line without control characters (found '\u0085'): a mount path is one line`,
 			},
+		},
+		{
+			name: "description lines controller-gen would take for a marker, cut, or drop",
+			edits: []edit{
+				{"    - name: zookeeper\n", "    - name: zookeeper\n      description: \"Ensemble.\\n+kubebuilder:validation:Optional\"\n"},
+				{"          type: string\n", "          type: string\n          description: \"Address.\\n---\\nsecret\"\n"},
+			},
+			want: []string{
+				`demo.yaml:34: spec.dependencies[0].description: line 2 starts with "+": controller-gen would read it as a marker of the generated API; start it with another character`,
+				`demo.yaml:38: spec.dependencies[0].fields[0].description: line 2 starts with "---": controller-gen ends the CRD's description there, by the Kubernetes API conventions; indent the line or reword it`,
+			},
+		},
+		{
+			name:  "a TODO line and a control character in descriptions",
+			edits: []edit{{"    - name: zookeeper\n", "    - name: zookeeper\n      description: \"Ensemble.\\nTODO later\"\n"}, {"          type: string\n", "          type: string\n          description: \"Addr\\ress\"\n"}},
+			want: []string{
+				`demo.yaml:34: spec.dependencies[0].description: line 2 starts with "TODO": controller-gen leaves it out of the CRD's description, by the Kubernetes API conventions; indent the line or reword it`,
+				`demo.yaml:38: spec.dependencies[0].fields[0].description: line 1 holds '\r': a description may hold no control character but newlines and tabs`,
+			},
+		},
+		{
+			name:  "indented, a marker, a cut and a TODO are fine",
+			edits: []edit{{"    - name: zookeeper\n", "    - name: zookeeper\n      description: \"Ensemble, +1.\\n  ---\\n  TODO\\n\\tmore\"\n"}},
 		},
 		{
 			name:  "single braces are fine",
@@ -969,9 +985,8 @@ func TestValidateHealthGates(t *testing.T) {
 			want:  []string{`demo.yaml:33: ` + gate + `.timeoutSeconds: timeoutSeconds 5 is longer than intervalSeconds 2: a check must end before the next one starts`},
 		},
 		{
-			name:  "template syntax in a condition",
+			name:  "closing braces of a map literal in a condition",
 			edits: []edit{gates("        - name: ready", "          port: http", "          path: /health", "          condition: 'body == {\"a\": {\"b\": 1}}'", `          healthyAnswer: '{"a": {"b": 1} }'`)},
-			want:  []string{`demo.yaml:36: ` + gate + `.condition: contains "{{" or "}}": template syntax is not allowed in a description`},
 		},
 	})
 }

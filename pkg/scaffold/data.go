@@ -178,7 +178,7 @@ func (f FieldData) ExampleValue() string {
 		}
 		return "false"
 	}
-	return strconv.Quote(f.Example)
+	return yamlString(f.Example)
 }
 
 // plural follows the English rules Kubernetes resource names use.

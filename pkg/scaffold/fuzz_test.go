@@ -3,9 +3,7 @@ package scaffold
 import (
 	"bytes"
 	"errors"
-	"go/format"
 	"io"
-	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -14,7 +12,7 @@ import (
 	"github.com/dsoi-gen/dsoi-gen/pkg/model"
 )
 
-// FuzzRender mutates the built-in examples. Whatever description the loader accepts must
+// FuzzRender mutates the built-in examples and the hostile description. Whatever description the loader accepts must
 // render: every Go file gofmt-stable, every YAML file parseable, two renders byte for byte
 // the same, and the description the project records rendering the same tree again.
 func FuzzRender(f *testing.F) {
@@ -25,6 +23,11 @@ func FuzzRender(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	hostile, err := marshalYAML(hostileApp(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(hostile)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app, err := model.Load("fuzz.yaml", data)
 		if err != nil {
@@ -34,19 +37,7 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted a description that does not render: %v", err)
 		}
-		for p, data := range tree {
-			switch {
-			case strings.HasSuffix(p, ".go"):
-				formatted, err := format.Source(data)
-				if err != nil || !bytes.Equal(formatted, data) {
-					t.Errorf("%s is not gofmt-stable (%v)", p, err)
-				}
-			case strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml"):
-				if err := parseYAMLStream(data); err != nil {
-					t.Errorf("%s does not parse: %v", p, err)
-				}
-			}
-		}
+		checkRenderedTree(t, tree)
 		recorded, err := model.Load(DescriptionFile, tree[DescriptionFile])
 		if err != nil {
 			t.Fatalf("the recorded description does not load: %v", err)

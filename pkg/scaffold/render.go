@@ -13,8 +13,6 @@ import (
 	"sync"
 	"text/template"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/dsoi-gen/dsoi-gen/pkg/model"
 	"github.com/dsoi-gen/dsoi-gen/runtime"
 	"github.com/dsoi-gen/dsoi-gen/templates"
@@ -98,7 +96,7 @@ func Render(app *model.Application, opts Options) (Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	description, err := yaml.Marshal(app)
+	description, err := marshalYAML(app)
 	if err != nil {
 		return nil, fmt.Errorf("normalize description: %w", err)
 	}

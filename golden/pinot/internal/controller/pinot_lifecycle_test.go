@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -72,8 +73,7 @@ var (
 func appServer() string {
 	appServerOnce.Do(func() {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			nodeType, path, _ := strings.Cut(strings.TrimPrefix(r.URL.RequestURI(), "/"), "/")
-			answer, ok := appAnswers[nodeType+" /"+path]
+			answer, ok := answerFor(r)
 			switch {
 			case !ok:
 				http.NotFound(w, r)
@@ -93,6 +93,18 @@ func appServer() string {
 		appServerURL = srv.URL
 	})
 	return appServerURL
+}
+
+// answerFor finds the answer to a request. Paths compare as sent, where what a URL cannot
+// hold raw (such as a backquote or a brace) is percent-encoded.
+func answerFor(r *http.Request) (appAnswer, bool) {
+	for key, answer := range appAnswers {
+		nodeType, path, _ := strings.Cut(key, " ")
+		if u, err := url.Parse(path); err == nil && "/"+nodeType+u.RequestURI() == r.URL.RequestURI() {
+			return answer, true
+		}
+	}
+	return appAnswer{}, false
 }
 
 func init() {
