@@ -408,8 +408,9 @@ func (s *suite) checkEnv(cr CR, n Node, ctr corev1.Container) []string {
 // checkOrder checks that the node types took the CR's images strictly in deploymentOrder:
 // no workload of a node type is updated before every workload of the node type before it
 // has rolled out its update (every replica updated and ready). The watch resourceVersions
-// give the API server's order of those writes, so the check is exact.
-func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) {
+// give the API server's order of those writes, so the check is exact. It returns each step
+// from one node type to the next.
+func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) []handOn {
 	t.Helper()
 	nodes := cr.Nodes(s.app.AppConfigField())
 	want := map[string]string{}
@@ -441,6 +442,7 @@ func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) {
 		return ""
 	})
 	var summary []string
+	var steps []handOn
 	var prevDone *Change
 	prevType := ""
 	for _, typ := range cr.Order() {
@@ -462,6 +464,9 @@ func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) {
 		}
 		summary = append(summary, fmt.Sprintf("%s updated +%s, rolled out +%s", typ,
 			firstUpdate.At.Sub(start).Round(time.Millisecond), lastDone.At.Sub(start).Round(time.Millisecond)))
+		if prevDone != nil {
+			steps = append(steps, handOn{from: prevType, to: typ, rolledOut: prevDone.At, next: firstUpdate.At})
+		}
 		if prevDone != nil && firstUpdate.RV <= prevDone.RV {
 			t.Errorf("node type %s was updated (%s %s, resourceVersion %d, +%s) before node type %s had rolled out (%s %s, resourceVersion %d, +%s); deploymentOrder is %v",
 				typ, firstUpdate.Kind, firstUpdate.Name, firstUpdate.RV, firstUpdate.At.Sub(start).Round(time.Millisecond),
@@ -470,6 +475,14 @@ func (s *suite) checkOrder(t *testing.T, cr CR, mark int, start time.Time) {
 		prevDone, prevType = lastDone, typ
 	}
 	t.Logf("node types in order: %s", strings.Join(summary, "; "))
+	return steps
+}
+
+// handOn is a step of an ordered rollout: node type from had rolled out when the tests saw
+// it (rolledOut), and node type to took its new spec at next.
+type handOn struct {
+	from, to        string
+	rolledOut, next time.Time
 }
 
 // event returns "" when an event of that type and reason regarding the CR happened since.

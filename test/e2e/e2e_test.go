@@ -87,6 +87,11 @@ type figures struct {
 	gateToNext            time.Duration
 	idleGateCalls         int
 	gateCallsPerReconcile float64
+	// restartBack is when the API server answered again after the outage, restartToDone
+	// from then to the upgrade done; handover from the leader's kill to the other replica
+	// leading; resume from fixing a halted upgrade to it being complete.
+	restartBack                     time.Time
+	restartToDone, handover, resume time.Duration
 }
 
 func runCase(t *testing.T, root, bin, name string) {
@@ -154,6 +159,9 @@ func runCase(t *testing.T, root, bin, name string) {
 	}{
 		{"install", s.install},
 		{"ordered-upgrade", s.upgrade},
+		{"operator-killed-mid-upgrade", s.killDuringUpgrade},
+		{"api-server-restart", s.apiServerRestart},
+		{"leader-handover", s.leaderHandover},
 		{"halt-and-resume", s.haltAndResume},
 		{"health-gates", s.healthGates},
 		{"decommission", s.decommission},
@@ -296,8 +304,9 @@ func (s *suite) haltAndResume(t *testing.T) {
 			cr.SetImage(k, s.image(k, "next2"))
 		}
 	})
-	done := eventually(t, rollout, "the upgrade to resume and complete", func() string { return s.upgradeDone(s.get(t), gen) })
-	t.Logf("upgrade resumed and completed %s after the fix", done.Sub(fixed).Round(time.Millisecond))
+	done := measure(t, rollout, "the upgrade to resume and complete", func() string { return s.upgradeDone(s.get(t), gen) })
+	s.fig.resume = done.Sub(fixed)
+	t.Logf("upgrade resumed and completed %s after the fix", s.fig.resume.Round(time.Millisecond))
 	eventually(t, 30*time.Second, "an UpgradeResumed event", func() string { return s.event(corev1.EventTypeNormal, "UpgradeResumed", fixed) })
 	if s.event(corev1.EventTypeNormal, "DeletedStuckPod", fixed) == "" {
 		t.Logf("the operator deleted a crashing pod of the old revision (DeletedStuckPod)")
@@ -552,12 +561,14 @@ func (s *suite) report(t *testing.T) {
 	}
 	name := s.app.Metadata.Name
 	mib := float64(rss) / (1 << 20)
-	t.Logf("%s: Available %s after apply; ordered upgrade %s (%d reconciles, %s: %.2f writes and %.2f reads per reconcile); halt detected in %s; gate passed to next node type %s; idle minute %d writes, %d reads; peak RSS %.1f MiB",
+	t.Logf("%s: Available %s after apply; ordered upgrade %s (%d reconciles, %s: %.2f writes and %.2f reads per reconcile); halt detected in %s; gate passed to next node type %s; API server restart to upgrade done %s; leader handover %s; resumed %s after a fix; idle minute %d writes, %d reads; peak RSS %.1f MiB",
 		name, s.fig.toAvailable.Round(time.Millisecond), s.fig.upgrade.Round(time.Millisecond), reconciles, req,
-		perReconcile(req.Writes), perReconcile(req.Reads), s.fig.halt.Round(time.Millisecond), s.fig.gateToNext.Round(time.Millisecond), s.fig.idle.Writes, s.fig.idle.Reads, mib)
+		perReconcile(req.Writes), perReconcile(req.Reads), s.fig.halt.Round(time.Millisecond), s.fig.gateToNext.Round(time.Millisecond),
+		s.fig.restartToDone.Round(time.Millisecond), s.fig.handover.Round(time.Millisecond), s.fig.resume.Round(time.Millisecond), s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	if os.Getenv("DSOI_E2E_BENCH") == "1" {
-		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%.3f s-gate-to-next\t%.2f gate-calls/reconcile\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
+		fmt.Printf("E2E/%s\t1\t%.3f s-to-available\t%.3f s-upgrade\t%.3f s-to-halt\t%.3f s-gate-to-next\t%.2f gate-calls/reconcile\t%d reconciles/upgrade\t%.2f writes/reconcile\t%.2f reads/reconcile\t%d conflicts/upgrade\t%.3f s-restart-to-done\t%.3f s-handover\t%.3f s-resume\t%d idle-writes/min\t%d idle-reads/min\t%.1f MiB-peak-rss\n",
 			name, s.fig.toAvailable.Seconds(), s.fig.upgrade.Seconds(), s.fig.halt.Seconds(), s.fig.gateToNext.Seconds(), s.fig.gateCallsPerReconcile, reconciles,
-			perReconcile(req.Writes), perReconcile(req.Reads), req.Conflicts, s.fig.idle.Writes, s.fig.idle.Reads, mib)
+			perReconcile(req.Writes), perReconcile(req.Reads), req.Conflicts, s.fig.restartToDone.Seconds(), s.fig.handover.Seconds(), s.fig.resume.Seconds(),
+			s.fig.idle.Writes, s.fig.idle.Reads, mib)
 	}
 }

@@ -68,15 +68,17 @@ type Operator struct {
 	logPath string
 	exited  chan struct{}
 	waitErr error
-	// binary and kubeconfig start it again (Restart).
+	// binary, kubeconfig and args start it again (Kill).
 	binary, kubeconfig string
+	args               []string
 }
 
-// startOperator runs the manager against a cluster. It logs at level 5, where
-// controller-runtime writes one "Reconciling" line per reconcile: the tests count them.
-func startOperator(t *testing.T, binary, kubeconfig, logPath string) *Operator {
+// startOperator runs the manager against a cluster, with args added to its flags. It logs
+// at level 5, where controller-runtime writes one "Reconciling" line per reconcile: the
+// tests count them.
+func startOperator(t *testing.T, binary, kubeconfig, logPath string, args ...string) *Operator {
 	t.Helper()
-	o := &Operator{logPath: logPath, binary: binary, kubeconfig: kubeconfig}
+	o := &Operator{logPath: logPath, binary: binary, kubeconfig: kubeconfig, args: args}
 	if err := o.start(os.O_CREATE | os.O_TRUNC); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +96,9 @@ func (o *Operator) start(flags int) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(o.binary, "--health-probe-bind-address=0", "--metrics-bind-address=0",
-		"--zap-log-level=5", "--zap-time-encoding=rfc3339nano")
+	args := append([]string{"--health-probe-bind-address=0", "--metrics-bind-address=0",
+		"--zap-log-level=5", "--zap-time-encoding=rfc3339nano"}, o.args...)
+	cmd := exec.Command(o.binary, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+o.kubeconfig)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -115,9 +118,22 @@ func (o *Operator) start(flags int) error {
 // Kill ends the manager at once (SIGKILL, no shutdown) and starts a new process, which
 // carries on from what the cluster and the CR's status say. The log goes on in the same file.
 func (o *Operator) Kill() error {
+	o.KillOnly()
+	return o.start(0)
+}
+
+// KillOnly ends the manager at once (SIGKILL, no shutdown) and does not start it again.
+func (o *Operator) KillOnly() {
 	if o.Running() == nil {
 		_ = o.cmd.Process.Kill()
 		<-o.exited
+	}
+}
+
+// Restart starts a manager that was stopped, logging on in the same file.
+func (o *Operator) Restart() error {
+	if o.Running() == nil {
+		return fmt.Errorf("the operator is still running")
 	}
 	return o.start(0)
 }
@@ -188,6 +204,24 @@ func (o *Operator) Reconciles(from, to time.Time) (int, error) {
 		}
 	}
 	return n, sc.Err()
+}
+
+// Logged reports whether the manager's log has a line whose message is msg.
+func (o *Operator) Logged(msg string) (bool, error) {
+	f, err := os.Open(o.logPath)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var l logLine
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == msg {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
 }
 
 // Tail returns the last n lines of the manager's log.

@@ -18,8 +18,12 @@ package controller
 
 import (
 	"context"
+	"net"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -500,12 +504,68 @@ func TestFailedReconcileIsNotObserved(t *testing.T) {
 	if !hasEvent(got, "Warning ReconcileError") {
 		t.Errorf("no ReconcileError warning among %v", got)
 	}
+	// Tried again and failing the same way: the status already says so, the event is not repeated.
+	if _, got, err = tryReconcile(t, k8sClient, cr); err == nil || hasEvent(got, "Warning ReconcileError") {
+		t.Errorf("the same failure again: error %v, events %v; want the error and no second event", err, got)
+	}
 
 	// Fixed: the generation rolls out and is observed.
 	cr = update(t, cr, func(cr *v1alpha1.Druid) { cr.Spec.K8sConfig[0].Service.SessionAffinity = corev1.ServiceAffinityNone })
 	cr, _ = rollOut(t, cr)
 	if cr.Status.ObservedGeneration != cr.Generation || !meta.IsStatusConditionFalse(cr.Status.Conditions, dsoi.ConditionDegraded) {
 		t.Errorf("observedGeneration %d (want %d), conditions %+v after the fix", cr.Status.ObservedGeneration, cr.Generation, cr.Status.Conditions)
+	}
+}
+
+// While the API server cannot be reached (a control-plane restart), the reconcile is tried
+// again every dsoi.RetryUnreachable: controller-runtime's back-off would grow through the
+// outage and keep the rollout waiting after it. Nothing can be stored, so nothing is told.
+func TestUnreachableServerIsTriedAgainSoon(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	cr = update(t, cr, func(cr *v1alpha1.Druid) { cr.Spec.K8sConfig[0].Image += "-next" })
+	refused := &url.Error{Op: "Get", URL: testConfig.Host, Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}}
+	watching, err := client.NewWithWatch(testConfig, client.Options{Scheme: testScheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cache still holds the CR; every call that reaches for the server is refused.
+	away := interceptor.NewClient(watching, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, isCR := obj.(*v1alpha1.Druid); isCR {
+				return c.Get(ctx, key, obj, opts...)
+			}
+			return refused
+		},
+		List:   func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error { return refused },
+		Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error { return refused },
+		Update: func(context.Context, client.WithWatch, client.Object, ...client.UpdateOption) error { return refused },
+		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+			return refused
+		},
+		Delete: func(context.Context, client.WithWatch, client.Object, ...client.DeleteOption) error { return refused },
+		SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+			return refused
+		},
+		SubResourcePatch: func(context.Context, client.Client, string, client.Object, client.Patch, ...client.SubResourcePatchOption) error {
+			return refused
+		},
+	})
+	recorder := events.NewFakeRecorder(100)
+	r := &DruidReconciler{Client: away, APIReader: away, Scheme: testScheme, Recorder: recorder, Now: func() time.Time { return testClock }}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(cr)})
+	if err != nil || res.RequeueAfter != dsoi.RetryUnreachable {
+		t.Errorf("reconcile with the API server away: %+v, %v; want a try again in %s", res, err, dsoi.RetryUnreachable)
+	}
+	if n := len(recorder.Events); n != 0 {
+		t.Errorf("%d events recorded while nothing could be stored", n)
+	}
+
+	// Back: the change rolls out.
+	cr, _ = rollOut(t, cr)
+	if cr.Status.ObservedGeneration != cr.Generation {
+		t.Errorf("observedGeneration %d once the server is back, want %d", cr.Status.ObservedGeneration, cr.Generation)
 	}
 }
 

@@ -96,10 +96,13 @@ func (r *PinotAutoscalingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if apierrors.IsNotFound(err) {
 		r.setCondition(&as, ConditionAbleToScale, metav1.ConditionFalse, "ClusterNotFound",
 			fmt.Sprintf("no Pinot named %q in namespace %s", as.Spec.ClusterRef.Name, as.Namespace))
-		return ctrl.Result{RequeueAfter: interval}, r.storeStatus(ctx, &as, old)
+		if err := r.storeStatus(ctx, &as, old); err != nil {
+			return dsoi.Retry(err)
+		}
+		return ctrl.Result{RequeueAfter: interval}, nil
 	}
 	if err != nil {
-		return ctrl.Result{}, err
+		return dsoi.Retry(err)
 	}
 
 	metrics, nodeErrors, fetchErr := r.fetch(ctx, &as, &cluster)
@@ -198,11 +201,11 @@ func (r *PinotAutoscalingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			if apierrors.IsConflict(err) {
 				return ctrl.Result{RequeueAfter: time.Second}, nil
 			}
-			return ctrl.Result{}, err
+			return dsoi.Retry(err)
 		}
 	}
 	if err := r.storeStatus(ctx, &as, old); err != nil {
-		return ctrl.Result{}, err
+		return dsoi.Retry(err)
 	}
 	// Events go out once the status that goes with them is stored.
 	for _, e := range scaled {

@@ -103,7 +103,7 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder}
 		done, err := applier.Finalize(ctx, AppName)
 		if err != nil || done {
-			return ctrl.Result{}, err
+			return dsoi.Retry(err)
 		}
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
@@ -116,7 +116,7 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		// A spec the API server accepted but that cannot be built: only a spec change helps.
 		dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "InvalidSpec", err.Error())
 		r.Recorder.Eventf(&cr, nil, corev1.EventTypeWarning, "InvalidSpec", "Reconcile", "%s", err.Error())
-		return ctrl.Result{}, r.updateStatus(ctx, &cr, old)
+		return dsoi.Retry(r.updateStatus(ctx, &cr, old))
 	}
 	applier := &dsoi.Applier{Client: r.Client, Scheme: r.Scheme, Owner: &cr, Recorder: r.Recorder, APIReader: r.APIReader}
 	if cr.Spec.Paused {
@@ -140,7 +140,7 @@ func (r *PinotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			// newer one is on its way through the watch. Look again then, quietly.
 			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}
-		return ctrl.Result{}, err
+		return dsoi.Retry(err)
 	}
 	// Upgrade, stop and start events only now: a reconcile that lost the conflict above repeats none.
 	applier.RecordEvents(report.Events)
@@ -159,11 +159,11 @@ func (r *PinotReconciler) reconcilePaused(ctx context.Context, cr *v1beta1.Pinot
 		cr.Status.ObservedGeneration = cr.Generation
 	}
 	dsoi.SetPausedProgress(&cr.Status.Conditions, cr.Generation, pending)
-	return ctrl.Result{}, r.updateStatus(ctx, cr, old)
+	return dsoi.Retry(r.updateStatus(ctx, cr, old))
 }
 
-// failed reports a reconcile error in Degraded; the generation is not observed, as it was
-// not (or not fully) acted on. The error makes controller-runtime try again with back-off.
+// failed reports a reconcile error in Degraded, and once in an event; the generation is not
+// observed, as it was not (or not fully) acted on. The reconcile is tried again (dsoi.Retry).
 func (r *PinotReconciler) failed(ctx context.Context, cr *v1beta1.Pinot, old *v1beta1.PinotStatus, err error) (ctrl.Result, error) {
 	var refusal *dsoi.Refusal
 	if errors.As(err, &refusal) {
@@ -171,12 +171,16 @@ func (r *PinotReconciler) failed(ctx context.Context, cr *v1beta1.Pinot, old *v1
 	}
 	log := logf.FromContext(ctx)
 	log.Error(err, "reconcile failed")
+	// An error that the status already shows, or that cannot be stored (the API server is
+	// away), is no new event: retries must not repeat it.
+	told := sameCondition(old.Conditions, dsoi.ConditionDegraded, "ReconcileError", err.Error())
 	dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, "ReconcileError", err.Error())
-	r.Recorder.Eventf(cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", "%s", err.Error())
 	if serr := r.updateStatus(ctx, cr, old); serr != nil {
 		log.Error(serr, "status update failed")
+	} else if !told {
+		r.Recorder.Eventf(cr, nil, corev1.EventTypeWarning, "ReconcileError", "Reconcile", "%s", err.Error())
 	}
-	return ctrl.Result{}, err
+	return dsoi.Retry(err)
 }
 
 // refused reports a spec the library refused because acting on it would lose, share or take
@@ -187,7 +191,10 @@ func (r *PinotReconciler) refused(ctx context.Context, cr *v1beta1.Pinot, old *v
 		r.Recorder.Eventf(cr, nil, corev1.EventTypeWarning, refusal.Reason, "Reconcile", "%s", refusal.Message)
 	}
 	dsoi.SetDegraded(&cr.Status.Conditions, cr.Generation, refusal.Reason, refusal.Message)
-	return ctrl.Result{RequeueAfter: time.Minute}, r.updateStatus(ctx, cr, old)
+	if err := r.updateStatus(ctx, cr, old); err != nil {
+		return dsoi.Retry(err)
+	}
+	return ctrl.Result{RequeueAfter: time.Minute}, nil
 }
 
 // sameCondition reports whether conds already hold condition t with this reason and message,
