@@ -50,7 +50,7 @@ golden: ## Rewrite the golden trees from the current templates.
 	$(GO) test ./golden -run TestGoldenTrees -update
 
 .PHONY: bench
-bench: bench-render bench-upgrade bench-e2e ## All figures: render and upgrade benchmarks, then each golden operator on a KWOK cluster.
+bench: bench-render bench-upgrade bench-e2e bench-scale ## All figures: render and upgrade benchmarks, each golden operator on a KWOK cluster, then 100 CRs.
 
 .PHONY: bench-render
 bench-render: ## Render time and allocations per golden case and for 10, 50 and 200 node types.
@@ -63,6 +63,13 @@ bench-upgrade: ## One three-way merge, and planning the upgrade of an up-to-date
 .PHONY: e2e
 e2e: ## End-to-end tests: every golden operator on a KWOK cluster (real API server, controllers, scheduler).
 	DSOI_E2E=1 DSOI_K8S_BIN="$$(hack/build-control-plane.sh all)" $(GO) test ./test/e2e -count=1 -v -timeout 60m
+
+.PHONY: bench-scale
+SCALE ?= 100
+bench-scale: ## One operator for $(SCALE) CRs on a KWOK cluster against the cluster alone: time to Available, upgrades, requests, memory.
+	@log=$$(mktemp); DSOI_E2E=1 DSOI_E2E_BENCH=1 DSOI_SCALE=$(SCALE) DSOI_K8S_BIN="$$(hack/build-control-plane.sh all)" \
+		$(GO) test ./test/e2e -run TestScale -v -count=1 -timeout 60m >$$log 2>&1; status=$$?; \
+		grep '^SCALE' $$log; [ $$status -eq 0 ] || tail -100 $$log; rm -f $$log; exit $$status
 
 .PHONY: bench-e2e
 bench-e2e: ## The e2e figures of every golden operator (time to Available, upgrade, requests, memory), one E2E line each.

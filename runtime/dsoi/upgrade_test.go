@@ -66,6 +66,21 @@ func TestNextUpgrade(t *testing.T) {
 			want: completed(time.Minute, "1m0s"),
 		},
 		{
+			// The previous process wrote the whole rollout and was killed before storing the status.
+			name: "found rolled out by an earlier reconcile", prev: completed(time.Minute, "1m0s"), now: time.Hour,
+			state:  rolloutState{upgrading: true, unrecorded: true},
+			opts:   func(o *Options) { o.Generation, o.LastGeneration = 5, 4 },
+			want:   &Upgrade{Phase: UpgradeCompleted, FromGeneration: 4, ToGeneration: 5, StartedAt: at(time.Hour), FinishedAt: at(time.Hour), Duration: "0s"},
+			events: []wantEvent{{reason: "UpgradeCompleted", contains: []string{"generation 4 to 5 completed", "ended before recording it"}}},
+		},
+		{
+			name: "found rolling out by an earlier reconcile", prev: completed(time.Minute, "1m0s"), now: time.Hour,
+			state:  rolloutState{upgrading: true, unrecorded: true, current: "a", waiting: waiting},
+			opts:   func(o *Options) { o.Generation, o.LastGeneration = 5, 4 },
+			want:   &Upgrade{Phase: UpgradeProgressing, FromGeneration: 4, ToGeneration: 5, StartedAt: at(time.Hour), NodeType: "a", NodeTypeStartedAt: at(time.Hour)},
+			events: []wantEvent{{reason: "UpgradeStarted", contains: []string{"generation 4 to 5"}}},
+		},
+		{
 			name: "start", prev: nil, state: atA,
 			want:   running("a", 0),
 			events: []wantEvent{{reason: "UpgradeStarted", contains: []string{"generation 1 to 2", "one at a time in order a, b, c"}}},
@@ -243,4 +258,26 @@ func formatUpgrade(u *Upgrade) string {
 	}
 	return fmt.Sprintf("{%s %d->%d started %s finished %s duration %q nodeType %q since %s message %q}",
 		u.Phase, u.FromGeneration, u.ToGeneration, tm(u.StartedAt), tm(u.FinishedAt), u.Duration, u.NodeType, tm(u.NodeTypeStartedAt), u.Message)
+}
+
+func TestUnrecordedChange(t *testing.T) {
+	opts := Options{Generation: 5, LastGeneration: 4, LastRevisions: map[string]string{"a": "a-7d9f", "b": ""}}
+	for _, c := range []struct {
+		name    string
+		opts    Options
+		nodeSet string
+		live    string
+		want    bool
+	}{
+		{"revision moved on for a new generation", opts, "a", "a-5c4b", true},
+		{"same revision", opts, "a", "a-7d9f", false},
+		{"the generation is described already", Options{Generation: 4, LastGeneration: 4, LastRevisions: opts.LastRevisions}, "a", "a-5c4b", false},
+		{"no revision stored (a new node set)", opts, "c", "c-1", false},
+		{"an empty revision stored", opts, "b", "b-1", false},
+		{"no live revision yet", opts, "a", "", false},
+	} {
+		if got := unrecordedChange(c.opts, c.nodeSet, Rollout{Revision: c.live}); got != c.want {
+			t.Errorf("%s: unrecordedChange = %v, want %v", c.name, got, c.want)
+		}
+	}
 }

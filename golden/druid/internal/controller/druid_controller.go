@@ -232,9 +232,19 @@ func (r *DruidReconciler) options(cr *v1alpha1.Druid) dsoi.Options {
 		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
+		LastRevisions:    revisionsFromStatus(cr.Status.NodeSets),
 		LastGates:        gatesFromStatus(cr.Status.NodeSets),
 		LastDrains:       drainsFromStatus(cr.Status.NodeSets),
 	}
+}
+
+// revisionsFromStatus returns each node set's workload revision as the status last stored it.
+func revisionsFromStatus(sets []v1alpha1.DruidNodeSetStatus) map[string]string {
+	out := make(map[string]string, len(sets))
+	for _, ns := range sets {
+		out[ns.Name] = ns.Revision
+	}
+	return out
 }
 
 func upgradeFromStatus(s *v1alpha1.DruidUpgradeStatus) *dsoi.Upgrade {

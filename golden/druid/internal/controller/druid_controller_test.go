@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/url"
 	"os"
@@ -566,6 +567,53 @@ func TestUnreachableServerIsTriedAgainSoon(t *testing.T) {
 	cr, _ = rollOut(t, cr)
 	if cr.Status.ObservedGeneration != cr.Generation {
 		t.Errorf("observedGeneration %d once the server is back, want %d", cr.Status.ObservedGeneration, cr.Generation)
+	}
+}
+
+// An upgrade whose first writes one reconcile made but whose status it never stored (the
+// operator killed, or its leadership lost, in between) is still recorded by the next ones:
+// found by the workload's revision having moved on since the status was stored.
+func TestUpgradeIsRecordedWhenItsReconcileEndedEarly(t *testing.T) {
+	cr := newCluster(t, nil)
+	cr, _ = rollOut(t, cr)
+	from, before := cr.Generation, images(t, cr)
+	cr = update(t, cr, func(cr *v1alpha1.Druid) {
+		for i := range cr.Spec.K8sConfig {
+			cr.Spec.K8sConfig[i].Image += "-next"
+		}
+	})
+	watching, err := client.NewWithWatch(testConfig, client.Options{Scheme: testScheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := errors.New("the operator was killed before storing the status")
+	lost := interceptor.NewClient(watching, interceptor.Funcs{
+		SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+			return killed
+		},
+		SubResourcePatch: func(context.Context, client.Client, string, client.Object, client.Patch, ...client.SubResourcePatchOption) error {
+			return killed
+		},
+	})
+	cr, _, err = tryReconcile(t, lost, cr)
+	if err == nil {
+		t.Fatal("the reconcile stored its status through a client that refuses it")
+	}
+	if now := images(t, cr); equalMaps(before, now) {
+		t.Fatalf("the first reconcile changed no workload: images %v", now)
+	}
+	if u := cr.Status.Upgrade; u != nil && u.ToGeneration == cr.Generation {
+		t.Fatalf("status.upgrade %+v was stored, though every status write failed", u)
+	}
+	markRolledOut(t, cr)
+
+	cr, got := rollOut(t, cr)
+	u := cr.Status.Upgrade
+	if u == nil || u.Phase != dsoi.UpgradeCompleted || u.FromGeneration != from || u.ToGeneration != cr.Generation {
+		t.Errorf("status.upgrade %+v, want Completed from generation %d to %d", u, from, cr.Generation)
+	}
+	if !hasEvent(got, "Normal UpgradeCompleted") {
+		t.Errorf("no UpgradeCompleted event among %v", got)
 	}
 }
 

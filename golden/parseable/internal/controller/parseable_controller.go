@@ -232,7 +232,17 @@ func (r *ParseableReconciler) options(cr *v1alpha1.Parseable) dsoi.Options {
 		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
+		LastRevisions:    revisionsFromStatus(cr.Status.NodeSets),
 	}
+}
+
+// revisionsFromStatus returns each node set's workload revision as the status last stored it.
+func revisionsFromStatus(sets []v1alpha1.ParseableNodeSetStatus) map[string]string {
+	out := make(map[string]string, len(sets))
+	for _, ns := range sets {
+		out[ns.Name] = ns.Revision
+	}
+	return out
 }
 
 func upgradeFromStatus(s *v1alpha1.ParseableUpgradeStatus) *dsoi.Upgrade {

@@ -62,8 +62,9 @@ type Event struct {
 
 // rolloutState is what one pass over the node sets found.
 type rolloutState struct {
-	// upgrading: an existing workload had to change (or waits to).
-	upgrading bool
+	// upgrading: an existing workload had to change (or waits to). unrecorded: one had
+	// changed already, by a reconcile that ended before storing its status.
+	upgrading, unrecorded bool
 	// current is the first node type in the order that has not fully rolled out, "" if none.
 	current string
 	// failure says why current is failing ("" if it is not).
@@ -88,6 +89,13 @@ func nextUpgrade(prev *Upgrade, s rolloutState, opts *Options, now time.Time) (*
 	if !prev.InProgress() {
 		// A change that rolls nothing out (a reverted hand edit of a workload's labels) is no
 		// upgrade: recording one would replace the record of the last real upgrade.
+		if s.unrecorded && s.current == "" {
+			// Its rollout is over already: recorded as done, from now, as its start is lost.
+			done := &Upgrade{Phase: UpgradeCompleted, FromGeneration: opts.LastGeneration, ToGeneration: opts.Generation,
+				StartedAt: &at, FinishedAt: &at, Duration: "0s"}
+			return done, []Event{{Reason: "UpgradeCompleted", Action: "Upgrade", Note: fmt.Sprintf(
+				"Upgrade from generation %d to %d completed; it was rolled out by a reconcile that ended before recording it", done.FromGeneration, done.ToGeneration)}}
+		}
 		if !s.upgrading || s.current == "" {
 			return prev, nil
 		}

@@ -232,8 +232,18 @@ func (r *PinotReconciler) options(cr *v1beta1.Pinot) dsoi.Options {
 		StopStart:        stopStartFromStatus(cr.Status.StopStart),
 		Now:              r.Now,
 		LastConditions:   cr.Status.Conditions,
+		LastRevisions:    revisionsFromStatus(cr.Status.NodeSets),
 		LastGates:        gatesFromStatus(cr.Status.NodeSets),
 	}
+}
+
+// revisionsFromStatus returns each node set's workload revision as the status last stored it.
+func revisionsFromStatus(sets []v1beta1.PinotNodeSetStatus) map[string]string {
+	out := make(map[string]string, len(sets))
+	for _, ns := range sets {
+		out[ns.Name] = ns.Revision
+	}
+	return out
 }
 
 func upgradeFromStatus(s *v1beta1.PinotUpgradeStatus) *dsoi.Upgrade {

@@ -59,6 +59,10 @@ type Options struct {
 	// LastDrains is the drain in progress of each node set as the status last stored it, by
 	// node set name (drain.go).
 	LastDrains map[string]Drain
+	// LastRevisions is each node set's workload revision as the status last stored it, by
+	// node set name: one that moved on since, for a generation the status does not describe,
+	// was changed by a reconcile that ended before storing its status (see unrecordedChange).
+	LastRevisions map[string]string
 }
 
 // NodeSetReport is the state of one node set after a reconcile.
@@ -234,6 +238,17 @@ func (a *Applier) Reconcile(ctx context.Context, c *Cluster, opts Options, prev 
 	return report, err
 }
 
+// unrecordedChange reports whether a node set's workload took a new spec that the status
+// does not record: its revision moved on since the status was stored, for a generation the
+// status does not describe, while this reconcile found nothing to change. An earlier
+// reconcile wrote it and ended before storing its status (the operator killed, or its
+// leadership lost, between the two writes); without this, an upgrade whose every write that
+// reconcile made would never be recorded.
+func unrecordedChange(opts Options, nodeSet string, live Rollout) bool {
+	last := opts.LastRevisions[nodeSet]
+	return opts.Generation > opts.LastGeneration && last != "" && live.Revision != "" && live.Revision != last
+}
+
 // reconcileNodeSet applies one node set's objects, holding its workload back while node
 // types before it have not rolled out (when the order says so), and reports its rollout.
 func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet, opts Options, blocked bool,
@@ -322,6 +337,9 @@ func (a *Applier) reconcileNodeSet(ctx context.Context, c *Cluster, ns *NodeSet,
 			nr.Done, nr.Phase, nr.Message = false, PhaseProgressing, "being recreated to change an immutable field"
 			nr.Recreating = true
 		}
+	}
+	if plan == Unchanged && state.op == "" && unrecordedChange(opts, ns.Name, nr.Rollout) {
+		state.upgrading, state.unrecorded = true, true
 	}
 	if state.op == ClusterStopping {
 		if err := a.checkStopped(ctx, c, ns, &nr); err != nil {
