@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,6 +127,11 @@ func TestScale(t *testing.T) {
 		keys[i] = client.ObjectKey{Namespace: crNamespaces[i%scaleNamespaces], Name: fmt.Sprintf("%s-%03d", scaleCase, i)}
 	}
 	op := startOperator(t, manager, cluster.Kubeconfig, filepath.Join(work, "manager.log"))
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpPods(t, c, crNamespaces)
+		}
+	})
 
 	// All CRs at once: each must become Available.
 	start := time.Now()
@@ -282,4 +288,30 @@ func everyCR(t *testing.T, c client.Client, sample *unstructured.Unstructured, n
 		first = fmt.Sprintf("%d CRs, want %d", seen, n)
 	}
 	return first
+}
+
+// dumpPods logs how many pods of the namespaces are in each phase and readiness, and the
+// first few that are not ready, to tell a slow operator from a slow cluster.
+func dumpPods(t *testing.T, c client.Client, namespaces []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	count := map[string]int{}
+	var notReady []string
+	for _, ns := range namespaces {
+		var pods corev1.PodList
+		if err := c.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+			t.Logf("list pods: %v", err)
+			return
+		}
+		for _, p := range pods.Items {
+			ready := slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+				return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+			})
+			count[fmt.Sprintf("%s ready=%v", p.Status.Phase, ready)]++
+			if !ready && len(notReady) < 5 {
+				notReady = append(notReady, fmt.Sprintf("%s/%s on %q: %s %+v", ns, p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Conditions))
+			}
+		}
+	}
+	t.Logf("pods by phase: %v; not ready: %s", count, strings.Join(notReady, "; "))
 }
