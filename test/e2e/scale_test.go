@@ -25,7 +25,8 @@ import (
 
 const (
 	// scaleCase is the golden operator the scale test runs, cut to its first scaleNodeTypes
-	// node types and without volumes, so the figures are the operator's and not storage's.
+	// node types (one node set each in the sample) and without volumes, so the figures are
+	// the operator's and not storage's.
 	scaleCase      = "pinot"
 	scaleNodeTypes = 2
 	// scaleNamespaces spread the CRs.
@@ -72,7 +73,9 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	manager := buildOperator(t, project, work)
-	cluster := newCluster(t, bin, "dsoi-scale", 3)
+	// KWOK nodes take 110 pods each: room for the operator's pods and the copies applied
+	// without it, two per node set.
+	cluster := newCluster(t, bin, "dsoi-scale", max(3, 2*n*scaleNodeTypes/100+1))
 	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +105,11 @@ func TestScale(t *testing.T) {
 			cr.RemoveNode(node.Name, app.AppConfigField())
 		}
 	}
+	// No volumes, and no resource requests: a KWOK node has 32 CPUs, and what is measured is
+	// the operator, not the scheduler packing pods.
 	for _, kc := range cr.items("spec", "k8sConfig") {
 		delete(kc, "storageConfig")
+		delete(kc, "resources")
 	}
 	health := newAppHealth(app)
 	t.Cleanup(health.Close)
