@@ -38,11 +38,21 @@ const (
 )
 
 func TestE2E(t *testing.T) {
+	root, bin := environment(t)
+	for _, name := range cases {
+		t.Run(name, func(t *testing.T) { runCase(t, root, bin, name) })
+	}
+}
+
+// environment skips the test unless DSOI_E2E=1 and returns the repository's root and the
+// folder of the control-plane binaries.
+func environment(t *testing.T) (root, bin string) {
+	t.Helper()
 	if os.Getenv("DSOI_E2E") != "1" {
 		t.Skip("end-to-end tests need a KWOK cluster: run them with `make e2e`")
 	}
 	logf.SetLogger(logr.Discard()) // the tests' client has nothing to say
-	bin := os.Getenv("DSOI_K8S_BIN")
+	bin = os.Getenv("DSOI_K8S_BIN")
 	if bin == "" {
 		t.Fatal("DSOI_K8S_BIN is not set: it names the folder `hack/build-control-plane.sh all` prints")
 	}
@@ -56,9 +66,58 @@ func TestE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range cases {
-		t.Run(name, func(t *testing.T) { runCase(t, root, bin, name) })
+	return root, bin
+}
+
+// goldenCase is a golden project copied into a test's folder, its manager built, and a
+// cluster of nodes fake nodes that serves its CRDs.
+type goldenCase struct {
+	work, project string
+	app           *App
+	sample        *unstructured.Unstructured
+	manager       string
+	cluster       *Cluster
+	c             client.WithWatch
+}
+
+func setUp(t *testing.T, root, bin, name, clusterName string, nodes int) *goldenCase {
+	t.Helper()
+	g := &goldenCase{work: t.TempDir()}
+	g.project = filepath.Join(g.work, name)
+	if err := copyTree(filepath.Join(root, "golden", name), g.project); err != nil {
+		t.Fatal(err)
 	}
+	var err error
+	if g.app, err = loadApp(g.project); err != nil {
+		t.Fatal(err)
+	}
+	if g.sample, err = loadSample(g.project, g.app); err != nil {
+		t.Fatal(err)
+	}
+	g.manager = buildOperator(t, g.project, g.work)
+
+	g.cluster = newCluster(t, bin, clusterName, nodes)
+	cfg, err := clientcmd.BuildConfigFromFlags("", g.cluster.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.UserAgent, cfg.QPS, cfg.Burst = testAgent, 200, 400
+	if g.c, err = client.NewWithWatch(cfg, client.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.cluster.Kubectl("apply", "--server-side", "-f", filepath.Join(g.project, "config", "crd", "bases")); err != nil {
+		t.Fatal(err)
+	}
+	// Served once established (kubectl wait races with the CRD's first status).
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(g.sample.GroupVersionKind().GroupVersion().WithKind(g.sample.GetKind() + "List"))
+	eventually(t, time.Minute, "the CRD to be served", func() string {
+		if err := g.c.List(t.Context(), list); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	return g
 }
 
 // suite is one golden case: its operator, cluster and CR, and the figures measured.
@@ -95,47 +154,11 @@ type figures struct {
 }
 
 func runCase(t *testing.T, root, bin, name string) {
-	work := t.TempDir()
-	project := filepath.Join(work, name)
-	if err := copyTree(filepath.Join(root, "golden", name), project); err != nil {
-		t.Fatal(err)
-	}
-	app, err := loadApp(project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sample, err := loadSample(project, app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	manager := buildOperator(t, project, work)
-
-	cluster := newCluster(t, bin, "dsoi-e2e-"+name, 3)
-	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.UserAgent, cfg.QPS, cfg.Burst = testAgent, 200, 400
-	c, err := client.NewWithWatch(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
+	g := setUp(t, root, bin, name, "dsoi-e2e-"+name, 3)
+	app, sample, cluster, c, ctx := g.app, g.sample, g.cluster, g.c, t.Context()
 	if err := createVolumes(ctx, c, 40); err != nil {
 		t.Fatalf("create volumes: %v", err)
 	}
-	if err := cluster.Kubectl("apply", "--server-side", "-f", filepath.Join(project, "config", "crd", "bases")); err != nil {
-		t.Fatal(err)
-	}
-	// Served once established (kubectl wait races with the CRD's first status).
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(sample.GroupVersionKind().GroupVersion().WithKind(sample.GetKind() + "List"))
-	eventually(t, time.Minute, "the CRD to be served", func() string {
-		if err := c.List(ctx, list); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
 	ns := "e2e-" + name
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
@@ -145,7 +168,7 @@ func runCase(t *testing.T, root, bin, name string) {
 	health.address(app, CR{sample})
 	s := &suite{ctx: ctx, c: c, cluster: cluster, app: app, sample: CR{sample}, gvk: sample.GroupVersionKind(),
 		ns: ns, name: sample.GetName(), w: watchWorkloads(ctx, c, ns), health: health}
-	s.op = startOperator(t, manager, cluster.Kubeconfig, filepath.Join(work, "manager.log"))
+	s.op = startOperator(t, g.manager, cluster.Kubeconfig, filepath.Join(g.work, "manager.log"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.dump(t)

@@ -185,43 +185,45 @@ type logLine struct {
 
 // Reconciles counts the reconciles the manager started in [from, to).
 func (o *Operator) Reconciles(from, to time.Time) (int, error) {
-	f, err := os.Open(o.logPath)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
 	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var l logLine
-		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg != "Reconciling" {
-			continue
+	err := o.eachLine(func(l logLine) bool {
+		if l.Msg == "Reconciling" {
+			at, err := time.Parse(time.RFC3339Nano, l.TS)
+			if err == nil && !at.Before(from) && at.Before(to) {
+				n++
+			}
 		}
-		at, err := time.Parse(time.RFC3339Nano, l.TS)
-		if err == nil && !at.Before(from) && at.Before(to) {
-			n++
-		}
-	}
-	return n, sc.Err()
+		return true
+	})
+	return n, err
 }
 
 // Logged reports whether the manager's log has a line whose message is msg.
 func (o *Operator) Logged(msg string) (bool, error) {
+	found := false
+	err := o.eachLine(func(l logLine) bool {
+		found = l.Msg == msg
+		return !found
+	})
+	return found, err
+}
+
+// eachLine calls each with the manager's JSON log lines, in order, while it returns true.
+func (o *Operator) eachLine(each func(logLine) bool) error {
 	f, err := os.Open(o.logPath)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		var l logLine
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == msg {
-			return true, nil
+		if json.Unmarshal(sc.Bytes(), &l) == nil && !each(l) {
+			return nil
 		}
 	}
-	return false, sc.Err()
+	return sc.Err()
 }
 
 // Tail returns the last n lines of the manager's log.

@@ -16,11 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-
-	"github.com/go-logr/logr"
 )
 
 const (
@@ -40,10 +36,7 @@ const (
 // Figures: time to Available (operator and cluster alone), upgrade times, the operator's peak
 // memory and its API requests per reconcile; with DSOI_E2E_BENCH=1 also as a SCALE line.
 func TestScale(t *testing.T) {
-	if os.Getenv("DSOI_E2E") != "1" {
-		t.Skip("the scale test needs a KWOK cluster: run it with `make e2e` or `make bench-scale`")
-	}
-	logf.SetLogger(logr.Discard())
+	root, bin := environment(t)
 	n := 10
 	if v := os.Getenv("DSOI_SCALE"); v != "" {
 		var err error
@@ -51,52 +44,10 @@ func TestScale(t *testing.T) {
 			t.Fatalf("DSOI_SCALE=%q: want a number of CRs", v)
 		}
 	}
-	bin := os.Getenv("DSOI_K8S_BIN")
-	if bin == "" {
-		t.Fatal("DSOI_K8S_BIN is not set: it names the folder `hack/build-control-plane.sh all` prints")
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	project := filepath.Join(work, scaleCase)
-	if err := copyTree(filepath.Join(root, "golden", scaleCase), project); err != nil {
-		t.Fatal(err)
-	}
-	app, err := loadApp(project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sample, err := loadSample(project, app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	manager := buildOperator(t, project, work)
 	// KWOK nodes take 110 pods each: room for the operator's pods and the copies applied
 	// without it, two per node set.
-	cluster := newCluster(t, bin, "dsoi-scale", max(3, 2*n*scaleNodeTypes/100+1))
-	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.UserAgent, cfg.QPS, cfg.Burst = testAgent, 200, 400
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	if err := cluster.Kubectl("apply", "--server-side", "-f", filepath.Join(project, "config", "crd", "bases")); err != nil {
-		t.Fatal(err)
-	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(sample.GroupVersionKind().GroupVersion().WithKind(sample.GetKind() + "List"))
-	eventually(t, time.Minute, "the CRD to be served", func() string {
-		if err := c.List(ctx, list); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
+	g := setUp(t, root, bin, scaleCase, "dsoi-scale", max(3, 2*n*scaleNodeTypes/100+1))
+	app, sample, cluster, c, ctx := g.app, g.sample, g.cluster, g.c, t.Context()
 
 	// The CR: the first node types only, no volumes, health gates answered by a test server.
 	cr := CR{sample.DeepCopy()}
@@ -132,7 +83,7 @@ func TestScale(t *testing.T) {
 	for i := range keys {
 		keys[i] = client.ObjectKey{Namespace: crNamespaces[i%scaleNamespaces], Name: fmt.Sprintf("%s-%03d", scaleCase, i)}
 	}
-	op := startOperator(t, manager, cluster.Kubeconfig, filepath.Join(work, "manager.log"))
+	op := startOperator(t, g.manager, cluster.Kubeconfig, filepath.Join(g.work, "manager.log"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpPods(t, c, crNamespaces)
